@@ -1,0 +1,83 @@
+# Fraud detection platform. `make help` lists the targets.
+#
+#   make test                 build .venv (first time only) and run every test
+#   make demo                 run the whole pipeline locally with a realistic workload
+#   make deploy-all STACK=qa  deploy the five layers in order (Pulumi CLI + AWS credentials)
+#   make destroy STACK=qa     tear them down in reverse order
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+STACK ?= dev
+export STACK YES KEY VALUE
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+# Deploy order, read from its one definition in shared/layers.py.
+LAYERS := $(shell $(PYTHON) -m shared.layers)
+REVERSED_LAYERS := $(shell printf '%s\n' $(LAYERS) | tac)
+
+.PHONY: help install test lint preview-all deploy-all destroy outputs config-set demo local bench \
+	$(addprefix deploy-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) $(addprefix preview-,$(LAYERS))
+
+help: ## List the targets
+	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z%-]+):.*## /  \1\t/' | expand -t 22
+	@echo "  deploy-<layer>        pulumi up of one layer (also preview-<layer>, destroy-<layer>)"
+	@echo "  Layers, in deploy order: $(LAYERS)"
+	@echo "  STACK=$(STACK) selects the stack in every layer (created when new); YES=1 skips confirmation."
+
+# Reinstalls only when pyproject.toml (the one list of pins) is newer than the last install.
+$(INSTALLED): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ is needed (python3.11 or python3 on PATH)"; exit 1; }
+	@echo "Installing the pinned dependencies of pyproject.toml into $(VENV)/ ..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED) ## Create .venv with the pinned dependencies (again only if pyproject.toml changed)
+
+test: install ## ruff, then every test (stacks under Pulumi mocks, handlers on moto, local end to end)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+
+preview-all: install ## pulumi preview of every layer, in deploy order
+	@scripts/layers.sh preview $(LAYERS)
+
+deploy-all: install ## pulumi up of every layer, in deploy order
+	@scripts/layers.sh up $(LAYERS)
+
+destroy: install ## pulumi destroy of every layer, in reverse order
+	@scripts/layers.sh destroy $(REVERSED_LAYERS)
+
+$(addprefix preview-,$(LAYERS)): preview-%: install
+	@scripts/layers.sh preview $*
+
+$(addprefix deploy-,$(LAYERS)): deploy-%: install
+	@scripts/layers.sh up $*
+
+$(addprefix destroy-,$(LAYERS)): destroy-%: install
+	@scripts/layers.sh destroy $*
+
+deploy-% destroy-% preview-%:
+	@echo "error: unknown layer '$*'; layers: $(LAYERS)" >&2; exit 2
+
+outputs: ## The deployed API URL and reports bucket name of STACK
+	@scripts/layers.sh outputs
+
+config-set: install ## Set KEY=VALUE in every layer of STACK, e.g. KEY=fraud:alertEmail VALUE=a@b.co
+	@scripts/layers.sh config-set $(LAYERS)
+
+demo: ## Run the local pipeline with a realistic workload and print the figures
+	@echo "make demo: not built yet (issue #8)"; exit 2
+
+local: ## Run the whole pipeline locally until Ctrl-C
+	@echo "make local: not built yet (issue #8)"; exit 2
+
+bench: ## Run the benchmarks and write bench/results.md
+	@echo "make bench: not built yet (issue #9)"; exit 2
