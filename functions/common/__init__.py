@@ -1,0 +1,1 @@
+"""Code shared by the four functions; packaged beside each of them in its Lambda archive."""

@@ -1,0 +1,69 @@
+"""Key schema of the two tables: the handlers query by it, the stacks and the local mode create it.
+
+Plain data, no AWS calls, so the data stack, the provisioning helper and the handlers all read
+the same attribute names, index names and projections.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: str  # "S" or "N", as DynamoDB spells key types
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: Attribute
+    range_key: Attribute
+    projection_type: str  # "ALL", "KEYS_ONLY" or "INCLUDE"
+    non_key_attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    hash_key: Attribute
+    range_key: Attribute
+    indexes: tuple[Index, ...] = ()
+    stream_view_type: str | None = None
+
+    @property
+    def attributes(self) -> tuple[Attribute, ...]:
+        """Every key attribute of the table and its indexes, once each (DynamoDB's definitions)."""
+        keys = [self.hash_key, self.range_key]
+        for index in self.indexes:
+            keys += [index.hash_key, index.range_key]
+        return tuple(dict.fromkeys(keys))
+
+
+TRANSACTION_ID = Attribute("transactionId", "S")
+TIMESTAMP = Attribute("timestamp", "N")  # epoch milliseconds
+ACCOUNT_ID = Attribute("accountId", "S")
+FLAGGED_DAY = Attribute("flaggedDay", "S")  # "YYYY-MM-DD", set on SUSPICIOUS items only
+
+# History for the rules: the account's latest transactions, newest first.
+BY_ACCOUNT = Index("byAccount", ACCOUNT_ID, TIMESTAMP, "INCLUDE", ("amount", "country"))
+# Sparse: only flagged transactions carry flaggedDay, so the report reads just those.
+BY_FLAGGED_DAY = Index(
+    "byFlaggedDay", FLAGGED_DAY, TIMESTAMP, "INCLUDE",
+    ("accountId", "amount", "currency", "merchantId", "merchantCategory", "country",
+     "fraudScore", "fraudReasons", "analyzedAt"),
+)
+
+TRANSACTIONS = Table(
+    hash_key=TRANSACTION_ID,
+    range_key=TIMESTAMP,
+    indexes=(BY_ACCOUNT, BY_FLAGGED_DAY),
+    stream_view_type="NEW_AND_OLD_IMAGES",
+)
+
+# Daily aggregates for the report: one partition per UTC day, items per hour and shard, so
+# concurrent batches spread their updates instead of all hitting one item.
+STATS_DAY = Attribute("day", "S")  # "YYYY-MM-DD"
+STATS_HOUR_SHARD = Attribute("hourShard", "S")  # "HH#NN"
+STATS_SHARDS = 8
+STATS = Table(hash_key=STATS_DAY, range_key=STATS_HOUR_SHARD)
+
+REPORTS_PREFIX = "reports/"

@@ -1,0 +1,15 @@
+"""Names of the environment variables the handlers read their settings from.
+
+The compute stack and the local mode set them (see ``shared.lambdas.function_environment``);
+the handlers read them. Nothing else names these variables.
+"""
+
+TRANSACTIONS_TABLE = "TRANSACTIONS_TABLE"
+BY_ACCOUNT_INDEX = "BY_ACCOUNT_INDEX"
+BY_FLAGGED_DAY_INDEX = "BY_FLAGGED_DAY_INDEX"
+STATS_TABLE = "STATS_TABLE"
+ALERTS_QUEUE_URL = "ALERTS_QUEUE_URL"
+NOTIFICATIONS_TOPIC_ARN = "NOTIFICATIONS_TOPIC_ARN"
+REPORTS_BUCKET = "REPORTS_BUCKET"
+KMS_KEY_ARN = "KMS_KEY_ARN"
+RULE_OVERRIDES = "RULE_OVERRIDES"  # JSON object of rule thresholds and weights
