@@ -1,0 +1,1 @@
+"""Test harness: the layers under Pulumi mocks, alone or chained through StackReferences."""
