@@ -97,3 +97,14 @@ def validate_bucket_name(name: str) -> str:
     if problems:
         raise NamingError(f"invalid S3 bucket name {name!r}: " + "; ".join(problems))
     return name
+
+
+# Log groups are named by AWS convention, not ours: Lambda writes to /aws/lambda/<function>.
+def lambda_log_group_name(function_name: str) -> str:
+    """The log group Lambda writes ``function_name``'s logs to."""
+    return f"/aws/lambda/{function_name}"
+
+
+def api_access_log_group_name(suffix: str) -> str:
+    """The log group of the REST API's access logs."""
+    return f"/aws/apigateway/{resource_name('apigw', 'fraud-api', suffix)}/access"

@@ -3,7 +3,9 @@ import pytest
 from shared.naming import (
     MAX_LENGTH,
     NamingError,
+    api_access_log_group_name,
     bucket_name,
+    lambda_log_group_name,
     resource_name,
     validate_bucket_name,
     validate_suffix,
@@ -71,3 +73,8 @@ def test_bucket_name_needs_a_twelve_digit_account():
 def test_s3_bucket_rules(name, message):
     with pytest.raises(NamingError, match=message):
         validate_bucket_name(name)
+
+
+def test_log_group_names():
+    assert lambda_log_group_name("lambda-notify-team-dev") == "/aws/lambda/lambda-notify-team-dev"
+    assert api_access_log_group_name("dev") == "/aws/apigateway/apigw-fraud-api-dev/access"
