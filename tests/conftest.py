@@ -2,10 +2,9 @@
 
 import pytest
 
-from tests.harness.chain import CONFIGURATIONS, Configuration, run_chain
-from tests.harness.pulumi_mocks import ProgramRun
+from tests.harness.chain import CONFIGURATIONS, Chain, Configuration, run_chain
 
-_chains: dict[str, dict[str, ProgramRun]] = {}
+_chains: dict[str, Chain] = {}
 
 
 @pytest.fixture(params=sorted(CONFIGURATIONS), scope="session")
@@ -15,10 +14,11 @@ def configuration(request) -> Configuration:
 
 
 @pytest.fixture(scope="session")
-def chain(configuration) -> dict[str, ProgramRun]:
+def chain(configuration) -> Chain:
     """The five layers run in deploy order under ``configuration``, keyed by layer.
 
-    Run once per configuration per session: tests only read the runs.
+    A layer runs (after the layers before it) when a test first reads it, once per
+    configuration per session: tests only read the runs.
     """
     key = configuration.stack
     if key not in _chains:

@@ -2,6 +2,7 @@
 the layer it names, so a renamed or missing output fails the downstream layer's run.
 """
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from shared.layers import LAYERS
@@ -51,13 +52,40 @@ ALTERNATE = Configuration(
 CONFIGURATIONS = {"default": DEFAULT, "alternate": ALTERNATE}
 
 
-def run_chain(configuration: Configuration, upto: str = LAYERS[-1]) -> dict[str, ProgramRun]:
-    """Run the layers from the first through ``upto``; returns each layer's run."""
-    runs: dict[str, ProgramRun] = {}
-    exports: dict[str, dict] = {}
-    for layer in LAYERS[: LAYERS.index(upto) + 1]:
+class Chain(Mapping[str, ProgramRun]):
+    """The layers' runs by layer, each run on first access together with the layers before it.
+
+    A test about the data layer runs network and data only; walking the whole mapping runs all
+    five. Runs are cached: tests only read them.
+    """
+
+    def __init__(self, configuration: Configuration) -> None:
+        self.configuration = configuration
+        self._runs: dict[str, ProgramRun] = {}
+        self._exports: dict[str, dict] = {}
+
+    def __getitem__(self, layer: str) -> ProgramRun:
+        if layer not in LAYERS:
+            raise KeyError(layer)
+        for upstream_layer in LAYERS[: LAYERS.index(layer) + 1]:
+            if upstream_layer not in self._runs:
+                self._run(upstream_layer)
+        return self._runs[layer]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LAYERS)
+
+    def __len__(self) -> int:
+        return len(LAYERS)
+
+    def _run(self, layer: str) -> None:
+        configuration = self.configuration
         run = run_layer(layer, stack=configuration.stack, config=configuration.config,
-                        upstream=exports, organization=configuration.organization)
-        runs[layer] = run
-        exports[f"{configuration.org}/{layer}/{configuration.stack}"] = run.outputs
-    return runs
+                        upstream=self._exports, organization=configuration.organization)
+        self._runs[layer] = run
+        self._exports[f"{configuration.org}/{layer}/{configuration.stack}"] = run.outputs
+
+
+def run_chain(configuration: Configuration) -> Chain:
+    """The five layers under ``configuration``, run in deploy order as tests read them."""
+    return Chain(configuration)
