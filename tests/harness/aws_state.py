@@ -158,28 +158,28 @@ class AwsState(mocks.Mocks):
         return physical, {**inputs, "arn": f"{arn_prefix}:{service}:{region_account}:{kind}/"
                                            f"{physical}"}
 
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list]:
         token, given = args.token, args.args
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
-                    "userId": "AIDAEXAMPLE", "id": ACCOUNT_ID}, None
+                    "userId": "AIDAEXAMPLE", "id": ACCOUNT_ID}, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": REGION, "region": REGION, "id": REGION,
                     "endpoint": f"ec2.{REGION}.amazonaws.com",
-                    "description": "US East (Ohio)"}, None
+                    "description": "US East (Ohio)"}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION,
-                    "reverseDnsPrefix": "com.amazonaws"}, None
+                    "reverseDnsPrefix": "com.amazonaws"}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             zones = [f"{REGION}{letter}" for letter in "abc"]
             return {"names": zones, "zoneIds": [f"use2-az{i}" for i in (1, 2, 3)],
-                    "id": REGION, "state": "available"}, None
+                    "id": REGION, "state": "available"}, []
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
-            return {"json": _render_policy_document(given), "id": "policy"}, None
+            return {"json": _render_policy_document(given), "id": "policy"}, []
         if token in ("aws:ec2/getPrefixList:getPrefixList",
                      "aws:ec2/getManagedPrefixList:getManagedPrefixList"):
             service = (given.get("name") or "").rsplit(".", 1)[-1] or "s3"
             return {"id": f"pl-{service}0001", "name": given.get("name"),
-                    "cidrBlocks": ["52.219.0.0/16"]}, None
+                    "cidrBlocks": ["52.219.0.0/16"]}, []
         raise NotImplementedError(f"the test mocks do not answer the invoke {token}; "
                                   "add it to tests/harness/aws_state.py")
