@@ -2,10 +2,14 @@
 
 API Gateway's import and most tools do not follow references to other files, so every
 consumer (edge stack, local API server, tests, fuzzer) reads the document through here.
+The edge stack imports :func:`render_for_api_gateway`; the local API server answers what API
+Gateway answers itself with :func:`gateway_response`. No Pulumi here: the local mode imports it.
 """
 
 import copy
 import json
+import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,3 +57,95 @@ def load_openapi() -> dict[str, Any]:
 def transaction_schema() -> dict[str, Any]:
     """The transaction JSON schema (draft 4) exactly as the file states it."""
     return copy.deepcopy(_load_file(TRANSACTION_SCHEMA_PATH))
+
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# How each fraud:apiAuth mode appears in the imported document: (scheme name, security scheme).
+# SigV4: the `awsSigv4` auth type is how an OpenAPI import sets a method's AWS_IAM authorization.
+SECURITY_SCHEMES: dict[str, tuple[str, dict[str, str]]] = {
+    "iam": ("sigv4", {"type": "apiKey", "name": "Authorization", "in": "header",
+                      "x-amazon-apigateway-authtype": "awsSigv4"}),
+    "api-key": ("api_key", {"type": "apiKey", "name": "x-api-key", "in": "header"}),
+}
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every operation of ``document`` as ``(METHOD, path, operation)``."""
+    return [(method.upper(), path, operation)
+            for path, item in document["paths"].items()
+            for method, operation in item.items() if method in HTTP_METHODS]
+
+
+def render_for_api_gateway(integration_uri: str, auth: str) -> str:
+    """The document as API Gateway imports it (JSON, stable key order), given what depends on
+    the deployment: every operation proxies to the Lambda ``integration_uri`` (an invoke ARN)
+    and requires the credentials of ``auth`` (``iam`` or ``api-key``).
+
+    The URL list is dropped: the deployed API's URL is its stage's, known only once it exists.
+    """
+    if auth not in SECURITY_SCHEMES:
+        raise ValueError(f"unknown API auth mode {auth!r}; modes: {', '.join(SECURITY_SCHEMES)}")
+    document = load_openapi()
+    document.pop("servers", None)
+    scheme_name, scheme = SECURITY_SCHEMES[auth]
+    document.setdefault("components", {}).setdefault("securitySchemes", {})[scheme_name] = scheme
+    if auth == "api-key":
+        document["x-amazon-apigateway-api-key-source"] = "HEADER"
+    for _method, _path, operation in operations(document):
+        operation["security"] = [{scheme_name: []}]
+        # Lambda proxy integrations are always invoked with POST, whatever the client's method.
+        operation["x-amazon-apigateway-integration"] = {
+            "type": "aws_proxy", "httpMethod": "POST", "uri": integration_uri,
+            "passthroughBehavior": "when_no_match",
+        }
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+GATEWAY_RESPONSES = "x-amazon-apigateway-gateway-responses"
+_CONTEXT_VARIABLE = re.compile(r"\$context\.[A-Za-z][A-Za-z0-9_.]*[A-Za-z0-9_]")
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """A response API Gateway gives itself, without calling the function."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+def gateway_response(response_type: str, status: int, *, message: str, request_id: str,
+                     validation_error: str = "") -> GatewayResponse:
+    """What API Gateway answers for ``response_type`` (``BAD_REQUEST_BODY``, ``THROTTLED``, ...)
+    as the document's gateway responses define it, substituting the ``$context`` variables.
+
+    ``status`` and ``message`` are API Gateway's defaults for the type (e.g. 429, "Too Many
+    Requests"); ``validation_error`` is the request validator's message. A type the document
+    does not list falls back to ``DEFAULT_4XX`` or ``DEFAULT_5XX``, as API Gateway does.
+    """
+    responses = _load_file(OPENAPI_PATH)[GATEWAY_RESPONSES]
+    fallback = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+    definition = responses.get(response_type) or responses[fallback]
+    values = {
+        "$context.error.messageString": json.dumps(message),  # quoted, as API Gateway gives it
+        "$context.error.validationErrorString": json.dumps(validation_error)[1:-1],
+        "$context.requestId": json.dumps(request_id)[1:-1],
+    }
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group() not in values:
+            raise ValueError(f"gateway response {response_type}: {match.group()} is not a "
+                             f"variable this renderer knows ({', '.join(values)})")
+        return values[match.group()]
+
+    headers = {"Content-Type": "application/json"}
+    for parameter, value in (definition.get("responseParameters") or {}).items():
+        if not (parameter.startswith("gatewayresponse.header.") and value.startswith("'")
+                and value.endswith("'")):
+            raise ValueError(f"gateway response {response_type}: only static headers are "
+                             f"rendered, not {parameter}: {value}")
+        headers[parameter.removeprefix("gatewayresponse.header.")] = value[1:-1]
+    template = definition["responseTemplates"]["application/json"]
+    return GatewayResponse(status=int(definition.get("statusCode") or status), headers=headers,
+                           body=_CONTEXT_VARIABLE.sub(substitute, template))

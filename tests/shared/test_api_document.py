@@ -1,0 +1,105 @@
+"""The one OpenAPI document as API Gateway imports it, and the responses API Gateway gives
+itself (which the local API server renders from the same document)."""
+
+import json
+
+import pytest
+from jsonschema import Draft4Validator
+
+from shared.api_document import (
+    GATEWAY_RESPONSES,
+    SECURITY_SCHEMES,
+    gateway_response,
+    load_openapi,
+    operations,
+    render_for_api_gateway,
+)
+from shared.settings import API_AUTH_MODES
+
+INVOKE_ARN = ("arn:aws:apigateway:us-east-2:lambda:path/2015-03-31/functions/"
+              "arn:aws:lambda:us-east-2:123456789012:function:lambda-process-transaction-dev/"
+              "invocations")
+
+
+def _error_validator() -> Draft4Validator:
+    document = load_openapi()
+    return Draft4Validator({"$ref": "#/components/schemas/Error",
+                            "components": document["components"]})
+
+
+VALIDATION_ERROR = '[object has missing required properties (["accountId"])]'
+
+
+# (response type, API Gateway's default status and message, the status the client gets)
+@pytest.mark.parametrize(("response_type", "default_status", "message", "status"), [
+    ("BAD_REQUEST_BODY", 400, "Invalid request body", 400),
+    ("BAD_REQUEST_PARAMETERS", 400, "Missing required request parameters: [id]", 400),
+    ("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", 403),
+    ("ACCESS_DENIED", 403, 'User: "anonymous" is not authorized', 403),
+    ("INVALID_SIGNATURE", 403, "The request signature we calculated does not match", 403),
+    ("INVALID_API_KEY", 403, "Forbidden", 403),
+    ("THROTTLED", 429, "Too Many Requests", 429),
+    ("REQUEST_TOO_LARGE", 413, "Request Too Long", 413),
+    ("INTEGRATION_TIMEOUT", 504, "Endpoint request timed out", 504),
+    ("DEFAULT_5XX", 500, "Internal server error", 500),
+])
+def test_every_gateway_response_is_a_json_error(response_type, default_status, message, status):
+    response = gateway_response(response_type, default_status, message=message,
+                                request_id="c0ffee-1", validation_error=VALIDATION_ERROR)
+    assert response.status == status
+    assert response.headers["Content-Type"] == "application/json"
+    body = json.loads(response.body)
+    _error_validator().validate(body)
+    assert body["requestId"] == "c0ffee-1"
+
+
+@pytest.mark.parametrize("response_type", sorted(load_openapi()[GATEWAY_RESPONSES]))
+def test_every_gateway_response_of_the_document_renders_to_an_error(response_type):
+    status = 500 if response_type == "DEFAULT_5XX" else 400
+    response = gateway_response(response_type, status, message='a "quoted" message',
+                                request_id="r1", validation_error=VALIDATION_ERROR)
+    _error_validator().validate(json.loads(response.body))
+
+
+def test_a_rejected_body_names_the_validation_error():
+    body = json.loads(gateway_response("BAD_REQUEST_BODY", 400, message="Invalid request body",
+                                       request_id="r1", validation_error=VALIDATION_ERROR).body)
+    assert body["errors"] == [{"field": "body", "message": VALIDATION_ERROR}]
+
+
+def test_a_throttled_client_is_told_when_to_retry():
+    response = gateway_response("THROTTLED", 429, message="Too Many Requests", request_id="r1")
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_every_auth_mode_of_the_config_is_rendered():
+    assert set(SECURITY_SCHEMES) == set(API_AUTH_MODES)
+
+
+def test_an_unknown_auth_mode_is_refused():
+    with pytest.raises(ValueError, match="unknown API auth mode 'basic'; modes: iam, api-key"):
+        render_for_api_gateway("arn:aws:apigateway:us-east-2:lambda:path/f", "basic")
+
+
+@pytest.mark.parametrize("auth", API_AUTH_MODES)
+def test_rendering_adds_the_integration_and_security_and_keeps_the_rest(auth):
+    rendered = json.loads(render_for_api_gateway(INVOKE_ARN, auth))
+    source = load_openapi()
+    for method, path, operation in operations(rendered):
+        assert operation["x-amazon-apigateway-integration"]["uri"] == INVOKE_ARN
+        assert operation["security"]
+        kept = {key: value for key, value in operation.items()
+                if key not in ("security", "x-amazon-apigateway-integration")}
+        assert kept == source["paths"][path][method.lower()]
+    assert rendered["components"]["schemas"] == source["components"]["schemas"]
+    for extension in ("x-amazon-apigateway-request-validators",
+                      "x-amazon-apigateway-gateway-responses"):
+        assert rendered[extension] == source[extension]
+    # The deployed API's URL is its stage's; the document's example URLs would only mislead.
+    assert "servers" not in rendered
+
+
+def test_the_rendering_is_stable_so_only_a_real_change_redeploys():
+    assert render_for_api_gateway(INVOKE_ARN, "iam") == render_for_api_gateway(INVOKE_ARN, "iam")
+    assert render_for_api_gateway(INVOKE_ARN, "iam") != render_for_api_gateway(
+        INVOKE_ARN.replace("-dev", "-qa"), "iam")
