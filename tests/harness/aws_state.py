@@ -137,6 +137,15 @@ class AwsState(mocks.Mocks):
                 "invokeUrl": f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{stage}",
                 "executionArn": f"{arn_prefix}:execute-api:{region_account}:{api_id}/{stage}",
                 "arn": f"{arn_prefix}:apigateway:{REGION}::/restapis/{api_id}/stages/{stage}"}
+        if typ in ("aws:apigateway/deployment:Deployment", "aws:apigateway/apiKey:ApiKey",
+                   "aws:apigateway/usagePlan:UsagePlan"):
+            resource_id = hashlib.sha256(name.encode()).hexdigest()[:10]  # API Gateway's id shape
+            collection = {"apiKey": "apikeys", "usagePlan": "usageplans"}.get(
+                typ.split("/")[1].split(":")[0])
+            state = dict(inputs)
+            if collection:
+                state["arn"] = f"{arn_prefix}:apigateway:{REGION}::/{collection}/{resource_id}"
+            return resource_id, state
         if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             physical = _physical_name(inputs, name)
             return physical, {**inputs, "arn": f"{arn_prefix}:cloudwatch:{region_account}:alarm:"

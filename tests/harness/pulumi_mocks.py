@@ -43,6 +43,7 @@ class Resource:
     protect: bool
     retain_on_delete: bool
     provider: str
+    id: str = ""  # the physical id the mock gave it (what other resources' inputs refer to)
 
 
 @dataclass
@@ -101,7 +102,8 @@ class _RecordingMonitor(mocks.MockMonitor):
             urn=urn, type=request.type, name=request.name, custom=request.custom,
             parent=request.parent, inputs=inputs, state=state,
             dependencies=list(request.dependencies), protect=request.protect,
-            retain_on_delete=request.retainOnDelete, provider=request.provider))
+            retain_on_delete=request.retainOnDelete, provider=request.provider,
+            id=resource_id))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
@@ -113,7 +115,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             urn=response.urn, type=request.type, name=request.name, custom=True,
             parent=request.parent, inputs=rpc.deserialize_properties(request.properties),
             state=state, dependencies=list(request.dependencies), protect=False,
-            retain_on_delete=False, provider=request.provider))
+            retain_on_delete=False, provider=request.provider, id=request.id))
         return response
 
     def Invoke(self, request):
