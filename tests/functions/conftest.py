@@ -1,0 +1,207 @@
+"""moto in-process, the data layer made by the shared provisioning helper, handlers on top.
+
+One emulated account per session (moto is slow to set up); each test starts from an empty
+data layer. A handler module is imported once its environment is set, as a cold start does.
+"""
+
+import importlib
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import boto3
+import moto  # before any handler module: clients created afterwards are mocked
+import pytest
+from common.environment import RULE_OVERRIDES
+
+from shared.lambdas import LAMBDAS, function_environment
+from shared.outputs import DataOutputs
+from shared.provisioning import provision_data_layer
+
+# The handler packages import as they do in their Lambda archive (``process_transaction.app``,
+# ``common``). An editable install maps only the packages that existed when it ran, so a venv
+# made before a package was added needs functions/ on the path; it changes nothing otherwise.
+FUNCTIONS_DIR = str(Path(__file__).resolve().parents[2] / "functions")
+if FUNCTIONS_DIR not in sys.path:
+    sys.path.append(FUNCTIONS_DIR)
+
+SUFFIX = "test"
+REGION = "us-east-2"
+
+
+def pytest_configure(config):
+    # Powertools warns when an invocation emitted no metric (e.g. a GET); expected here.
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")
+
+
+@pytest.fixture(scope="session")
+def aws():
+    """An emulated AWS account (moto) for the session, reached with throwaway credentials."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        patch.setenv("AWS_REGION", REGION)
+        with moto.mock_aws():
+            yield
+
+
+@pytest.fixture(scope="session")
+def session(aws) -> boto3.session.Session:
+    """One boto3 session for the tests' own calls: service models load once."""
+    return boto3.session.Session()
+
+
+@pytest.fixture(scope="session")
+def data_layer(session) -> dict[str, str]:
+    """The data layer made once per session by the shared helper, as the data stack exports it."""
+    return provision_data_layer(SUFFIX, session)
+
+
+@pytest.fixture
+def outputs(data_layer, session) -> dict[str, str]:
+    """The data layer, emptied before each test."""
+    _empty(session, data_layer)
+    return data_layer
+
+
+def _empty(session: boto3.session.Session, outputs: dict[str, str]) -> None:
+    dynamodb = session.client("dynamodb")
+    for table in (outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
+                  outputs[DataOutputs.STATS_TABLE_NAME]):
+        key_names = [key["AttributeName"]
+                     for key in dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]]
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=table,
+                                     Key={name: item[name] for name in key_names})
+    sqs = session.client("sqs")
+    for url in (DataOutputs.ALERTS_QUEUE_URL, DataOutputs.ALERTS_DLQ_URL,
+                DataOutputs.ANALYSIS_DLQ_URL):
+        for _ in range(1000):  # PurgeQueue is allowed once a minute; drain instead
+            messages = sqs.receive_message(QueueUrl=outputs[url], MaxNumberOfMessages=10,
+                                           VisibilityTimeout=0).get("Messages", [])
+            if not messages:
+                break
+            sqs.delete_message_batch(QueueUrl=outputs[url], Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                for n, m in enumerate(messages)])
+    s3 = session.client("s3")
+    bucket = outputs[DataOutputs.REPORTS_BUCKET_NAME]
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for listed in page.get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=listed["Key"])
+
+
+@pytest.fixture(scope="session")
+def environment(data_layer) -> dict[str, str]:
+    """Every function's environment variables, set in this process for the session."""
+    variables: dict[str, str] = {}
+    for spec in LAMBDAS:
+        variables |= function_environment(spec, data_layer)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in variables.items():
+            patch.setenv(name, value)
+        patch.delenv(RULE_OVERRIDES, raising=False)
+        yield variables
+
+
+def load_handler(package: str) -> ModuleType:
+    """Import ``<package>.app`` afresh: settings and clients are read at import."""
+    module = importlib.import_module(f"{package}.app")
+    return importlib.reload(module)
+
+
+@pytest.fixture(scope="session")
+def handlers(environment) -> dict[str, ModuleType]:
+    return {}
+
+
+def _handler(handlers: dict[str, ModuleType], package: str) -> ModuleType:
+    if package not in handlers:
+        handlers[package] = load_handler(package)
+    return handlers[package]
+
+
+@pytest.fixture
+def process_app(handlers, outputs) -> ModuleType:
+    return _handler(handlers, "process_transaction")
+
+
+@pytest.fixture
+def detect_app(handlers, outputs) -> ModuleType:
+    return _handler(handlers, "detect_fraud")
+
+
+@pytest.fixture
+def notify_app(handlers, outputs) -> ModuleType:
+    return _handler(handlers, "notify_team")
+
+
+@pytest.fixture
+def report_app(handlers, outputs) -> ModuleType:
+    return _handler(handlers, "generate_report")
+
+
+@pytest.fixture
+def on_call(request):
+    """Run ``hook`` before each call of ``operation`` (e.g. ``dynamodb.PutItem``) on ``client``.
+
+    Fault injection for the handlers' own clients; removed when the test ends.
+    """
+    registered = []
+
+    def register(client, operation: str, hook) -> None:
+        event = f"before-call.{operation}"
+        unique_id = f"test-hook-{len(registered)}-{id(request)}"
+
+        def run(**kwargs):
+            hook(**kwargs)  # returning None lets the call go on (a value would replace it)
+
+        client.meta.events.register(event, run, unique_id=unique_id)
+        registered.append((client, event, unique_id))
+
+    yield register
+    for client, event, unique_id in registered:
+        client.meta.events.unregister(event, unique_id=unique_id)
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str = "lambda-test-function"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:test"
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture
+def dynamodb(session):
+    return session.client("dynamodb")
+
+
+@pytest.fixture
+def log_lines():
+    """``capture(app)`` → a callable returning the JSON log lines ``app``'s Logger wrote since."""
+    restore = []
+
+    def capture(app: ModuleType):
+        buffer = io.StringIO()
+        handler = app.logger.registered_handler
+        restore.append((handler, handler.setStream(buffer)))
+        return lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line]
+
+    yield capture
+    for handler, stream in restore:
+        handler.setStream(stream)
