@@ -1,0 +1,24 @@
+"""Custom CloudWatch metrics: the functions emit them (EMF via Powertools), dashboards read them.
+
+Powertools adds a ``service`` dimension to every metric of a function's ``Metrics`` object,
+valued with the function's id (``shared.lambdas`` ``LambdaSpec.id``, e.g. ``detect-fraud``).
+:data:`RULE_HITS` is emitted on its own, with the rule code as its only dimension.
+"""
+
+NAMESPACE = "FraudDetection"
+
+SERVICE_DIMENSION = "service"
+RULE_DIMENSION = "rule"
+
+# process-transaction
+TRANSACTIONS_ACCEPTED = "TransactionsAccepted"  # new transactions stored (201)
+TRANSACTIONS_REJECTED = "TransactionsRejected"  # invalid requests (400)
+# detect-fraud
+TRANSACTIONS_ANALYSED = "TransactionsAnalysed"  # verdicts written (replays not counted)
+TRANSACTIONS_FLAGGED = "TransactionsFlagged"  # of which SUSPICIOUS
+RULE_HITS = "RuleHits"  # per rule code, in the RULE_DIMENSION
+# notify-team
+ALERTS_NOTIFIED = "AlertsNotified"  # alerts sent in a digest
+DIGESTS_SENT = "DigestsSent"  # SNS messages published
+# generate-report
+REPORTS_GENERATED = "ReportsGenerated"

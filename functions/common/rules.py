@@ -1,0 +1,221 @@
+"""The fraud rules of SPEC §5: a pure function from a transaction and its history to a verdict.
+
+No AWS, no clock, no I/O: detect-fraud feeds it, tests drive it directly, and the compute stack
+validates the ``fraud:ruleOverrides`` config with :func:`rule_config_from_json` before deploying.
+Every threshold and weight is a field of :class:`RuleConfig`; the defaults are the SPEC's.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from common.transaction import CLEAR, SUSPICIOUS
+
+HIGH_AMOUNT = "HIGH_AMOUNT"
+VELOCITY = "VELOCITY"
+GEO_JUMP = "GEO_JUMP"
+AMOUNT_SPIKE = "AMOUNT_SPIKE"
+HIGH_RISK_MCC = "HIGH_RISK_MCC"
+RULE_CODES = (HIGH_AMOUNT, VELOCITY, GEO_JUMP, AMOUNT_SPIKE, HIGH_RISK_MCC)
+MAX_SCORE = 100
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """Thresholds and weights. Windows in seconds, amounts in the transaction's currency."""
+
+    high_amount: Decimal = Decimal(10_000)  # HIGH_AMOUNT when amount ≥ this
+    high_amount_weight: int = 60
+    velocity_count: int = 5  # VELOCITY for the 5th or later transaction …
+    velocity_window_seconds: int = 60  # … of the account within this window (inclusive)
+    velocity_weight: int = 60
+    geo_jump_window_seconds: int = 3600  # GEO_JUMP when the previous one, elsewhere, is newer
+    geo_jump_weight: int = 60
+    amount_spike_multiplier: Decimal = Decimal(5)  # AMOUNT_SPIKE: amount ≥ this times the mean …
+    amount_spike_history: int = 20  # … of the last this-many earlier transactions …
+    amount_spike_min_history: int = 3  # … given at least this many
+    amount_spike_weight: int = 30
+    high_risk_mccs: tuple[str, ...] = ("7995", "6051", "4829", "5967")
+    high_risk_mcc_weight: int = 25
+    suspicious_score: int = 50  # SUSPICIOUS when the (capped) score reaches this
+
+    @property
+    def history_needed(self) -> int:
+        """How many earlier transactions of an account the rules can look at."""
+        return max(self.amount_spike_history, self.velocity_count - 1, 1)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A rule that fired: its code, the value it saw, the threshold it compared with."""
+
+    code: str
+    value: Decimal | int | str
+    threshold: Decimal | int | str
+    weight: int
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "value": self.value, "threshold": self.threshold,
+                "weight": self.weight, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: int
+    status: str
+    reasons: tuple[Reason, ...]
+
+    @property
+    def codes(self) -> list[str]:
+        return [reason.code for reason in self.reasons]
+
+
+def evaluate(transaction: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
+             config: RuleConfig) -> Verdict:
+    """Score ``transaction`` against the account's earlier transactions ``history``.
+
+    Each mapping holds ``timestamp`` (epoch ms), ``amount`` (``Decimal``) and ``country``; the
+    transaction also ``merchantCategory``. ``history`` holds only transactions that come before
+    this one, in any order; the newest :attr:`RuleConfig.history_needed` are enough.
+    """
+    history = sorted(history, key=lambda earlier: earlier["timestamp"])
+    amount: Decimal = transaction["amount"]
+    timestamp: int = transaction["timestamp"]
+    reasons: list[Reason] = []
+
+    if amount >= config.high_amount:
+        reasons.append(Reason(HIGH_AMOUNT, amount, config.high_amount, config.high_amount_weight,
+                              f"amount {amount} ≥ {config.high_amount}"))
+
+    window_start = timestamp - config.velocity_window_seconds * 1000
+    count = 1 + sum(1 for earlier in history if earlier["timestamp"] >= window_start)
+    if count >= config.velocity_count:
+        reasons.append(Reason(VELOCITY, count, config.velocity_count, config.velocity_weight,
+                              f"{count} transactions within {config.velocity_window_seconds} s"))
+
+    if history:
+        previous = history[-1]
+        gap_ms = timestamp - previous["timestamp"]
+        if (previous["country"] != transaction["country"]
+                and gap_ms < config.geo_jump_window_seconds * 1000):
+            gap_seconds = Decimal(gap_ms).scaleb(-3)
+            reasons.append(Reason(
+                GEO_JUMP, gap_seconds, config.geo_jump_window_seconds, config.geo_jump_weight,
+                f"{previous['country']} then {transaction['country']} {gap_seconds} s apart"))
+
+    if len(history) >= config.amount_spike_min_history:
+        recent = [earlier["amount"] for earlier in history[-config.amount_spike_history:]]
+        # amount ≥ multiplier times mean, compared without dividing, so exactly.
+        if amount * len(recent) >= config.amount_spike_multiplier * sum(recent):
+            mean = (sum(recent) / len(recent)).quantize(_CENT)
+            threshold = (config.amount_spike_multiplier * sum(recent) / len(recent)).quantize(_CENT)
+            reasons.append(Reason(
+                AMOUNT_SPIKE, amount, threshold, config.amount_spike_weight,
+                f"amount {amount} ≥ {config.amount_spike_multiplier} times the mean {mean} "
+                f"of the last {len(recent)}"))
+
+    category = transaction.get("merchantCategory")
+    if category in config.high_risk_mccs:
+        reasons.append(Reason(HIGH_RISK_MCC, category, ",".join(config.high_risk_mccs),
+                              config.high_risk_mcc_weight, f"merchant category {category}"))
+
+    score = min(MAX_SCORE, sum(reason.weight for reason in reasons))
+    status = SUSPICIOUS if score >= config.suspicious_score else CLEAR
+    return Verdict(score, status, tuple(reasons))
+
+
+# ---- overrides: a JSON object with camelCase field names, e.g. {"highAmount": 5000} ----
+
+class RuleConfigError(ValueError):
+    """Rule overrides that cannot be used; the message names every bad key."""
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _positive_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise ValueError("a positive number")
+    try:
+        # str() keeps a float's shortest decimal form: 0.1 stays 0.1, not 0.1000000000000000055
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError("a positive number") from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError("a positive number")
+    return number
+
+
+def _integer(low: int, high: int) -> Any:
+    def parse(value: Any) -> int:
+        integral = isinstance(value, int) or (
+            isinstance(value, Decimal) and value == value.to_integral_value())
+        if isinstance(value, bool) or not integral or not low <= value <= high:
+            raise ValueError(f"an integer from {low} to {high}")
+        return int(value)
+    return parse
+
+
+def _merchant_categories(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+            isinstance(code, str) and len(code) == 4 and code.isascii() and code.isdigit()
+            for code in value):
+        raise ValueError('a list of 4-digit merchant category codes, e.g. ["7995", "6051"]')
+    return tuple(value)
+
+
+_WEIGHT = _integer(0, MAX_SCORE)
+_PARSERS: dict[str, Any] = {
+    "high_amount": _positive_decimal,
+    "high_amount_weight": _WEIGHT,
+    "velocity_count": _integer(1, 1000),
+    "velocity_window_seconds": _integer(1, 86_400),
+    "velocity_weight": _WEIGHT,
+    "geo_jump_window_seconds": _integer(1, 7 * 86_400),
+    "geo_jump_weight": _WEIGHT,
+    "amount_spike_multiplier": _positive_decimal,
+    "amount_spike_history": _integer(1, 1000),
+    "amount_spike_min_history": _integer(1, 1000),
+    "amount_spike_weight": _WEIGHT,
+    "high_risk_mccs": _merchant_categories,
+    "high_risk_mcc_weight": _WEIGHT,
+    "suspicious_score": _integer(1, MAX_SCORE),
+}
+OVERRIDE_KEYS: dict[str, str] = {_camel(field.name): field.name for field in fields(RuleConfig)}
+
+
+def rule_config(overrides: Mapping[str, Any]) -> RuleConfig:
+    """The defaults with ``overrides`` (camelCase keys) applied; unknown keys are errors."""
+    problems = [f"unknown key {key!r}; known keys: {', '.join(OVERRIDE_KEYS)}"
+                for key in overrides if key not in OVERRIDE_KEYS]
+    values: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key in OVERRIDE_KEYS:
+            field = OVERRIDE_KEYS[key]
+            try:
+                values[field] = _PARSERS[field](value)
+            except ValueError as error:
+                problems.append(f"{key} = {value!r} is invalid: expected {error}")
+    if problems:
+        raise RuleConfigError("invalid rule overrides:\n  " + "\n  ".join(problems))
+    return RuleConfig(**values)
+
+
+def rule_config_from_json(text: str | None) -> RuleConfig:
+    """:func:`rule_config` from JSON text (the ``RULE_OVERRIDES`` variable); empty → defaults."""
+    if text is None or not text.strip():
+        return RuleConfig()
+    try:
+        overrides = json.loads(text, parse_float=Decimal)
+    except ValueError as error:
+        raise RuleConfigError(f"invalid rule overrides: not JSON ({error})") from None
+    if not isinstance(overrides, dict):
+        raise RuleConfigError("invalid rule overrides: expected a JSON object such as "
+                              '{"highAmount": 5000, "velocityWeight": 40}')
+    return rule_config(overrides)

@@ -1,0 +1,68 @@
+"""A transaction as the table stores it: attribute names, verdict states, the public view.
+
+The key attributes come from ``common.data_model``; this module adds the rest of the item and
+the conversions between DynamoDB's typed JSON and plain Python (numbers as ``Decimal``).
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from common.data_model import ACCOUNT_ID, FLAGGED_DAY, TIMESTAMP, TRANSACTION_ID
+
+# Fraud status of an item: PENDING until detect-fraud writes its verdict.
+PENDING = "PENDING"
+CLEAR = "CLEAR"
+SUSPICIOUS = "SUSPICIOUS"
+
+# Attributes detect-fraud and notify-team add to the item.
+FRAUD_STATUS = "fraudStatus"
+FRAUD_SCORE = "fraudScore"
+FRAUD_REASONS = "fraudReasons"  # rule codes
+FRAUD_REASON_DETAILS = "fraudReasonDetails"  # each rule's value seen and threshold (internal)
+ANALYZED_AT = "analyzedAt"
+NOTIFIED_AT = "notifiedAt"  # set once, when the alert is claimed for a digest (internal)
+
+# The client's fields, in the order of the JSON schema.
+CLIENT_FIELDS = (TRANSACTION_ID.name, ACCOUNT_ID.name, "amount", "currency", "merchantId",
+                 "merchantCategory", TIMESTAMP.name, "country", "channel")
+# What the API returns: the OpenAPI document's StoredTransaction (a test holds them equal).
+PUBLIC_FIELDS = (*CLIENT_FIELDS, FRAUD_STATUS, FRAUD_SCORE, FRAUD_REASONS, ANALYZED_AT)
+INTERNAL_FIELDS = (FRAUD_REASON_DETAILS, FLAGGED_DAY.name, NOTIFIED_AT)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain values → DynamoDB attribute values (a float raises: amounts are ``Decimal``)."""
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def to_value(value: Any) -> dict[str, Any]:
+    """One plain value → a DynamoDB attribute value."""
+    return _serializer.serialize(value)
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values → plain values; every number comes back as ``Decimal``."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def key_of(transaction_id: str, timestamp: int) -> dict[str, Any]:
+    """The item's primary key in DynamoDB's typed JSON."""
+    return {TRANSACTION_ID.name: {"S": transaction_id}, TIMESTAMP.name: {"N": str(timestamp)}}
+
+
+def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What GET and POST return of a stored item: the public fields, integers as ``int``."""
+    view = {name: item[name] for name in PUBLIC_FIELDS if name in item}
+    for name in (TIMESTAMP.name, FRAUD_SCORE):
+        if name in view:
+            view[name] = int(view[name])
+    if FRAUD_REASONS in view:
+        view[FRAUD_REASONS] = list(view[FRAUD_REASONS])
+    view["amount"] = Decimal(view["amount"])
+    return view

@@ -1,0 +1,1 @@
+"""generate-report: the daily fraud report (JSON and HTML) in the reports bucket."""

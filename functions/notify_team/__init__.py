@@ -1,0 +1,1 @@
+"""notify-team: one SNS digest per batch of fraud alerts, each alert at most once."""

@@ -1,0 +1,1 @@
+"""process-transaction: the REST API's function (POST /transactions, GET /transactions/{id})."""

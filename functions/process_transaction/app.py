@@ -1,0 +1,149 @@
+"""POST /transactions stores a transaction once; GET /transactions/{id} reads it back.
+
+Idempotency: the table's key is (transactionId, timestamp), so a PutItem conditioned on the
+item not existing guards one exact key. A client that sends its own ``transactionId`` may
+retry with another (or no) timestamp, so its id is looked up first (one Query) and compared:
+the same content is a replay (200), other content a conflict (409). Known gap: two concurrent
+*first* writes of one client id with different timestamps can both be stored.
+"""
+
+import os
+import uuid
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from common import environment as env
+from common import json_codec
+from common.clock import now_ms
+from common.data_model import TIMESTAMP, TRANSACTION_ID
+from common.metrics import NAMESPACE, TRANSACTIONS_ACCEPTED, TRANSACTIONS_REJECTED
+from common.privacy import mask_account
+from common.transaction import (
+    CLIENT_FIELDS,
+    FRAUD_STATUS,
+    PENDING,
+    from_item,
+    public_view,
+    to_item,
+)
+from common.validation import (
+    FieldError,
+    InvalidRequest,
+    parse_transaction,
+    validate_transaction_id,
+)
+
+SERVICE = "process-transaction"
+TRANSACTIONS_TABLE = os.environ[env.TRANSACTIONS_TABLE]
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+dynamodb = boto3.client("dynamodb")
+app = APIGatewayRestResolver()
+
+
+class Conflict(Exception):
+    """The transaction id is stored with other content."""
+
+
+def _json(status: int, payload: Any) -> Response:
+    return Response(status_code=status, content_type="application/json",
+                    body=json_codec.dumps(payload))
+
+
+@app.post("/transactions")
+def create_transaction() -> Response:
+    transaction = parse_transaction(app.current_event.decoded_body, now_ms())
+    logger.append_keys(account=mask_account(transaction["accountId"]))
+    client_id = transaction.get(TRANSACTION_ID.name)
+    if client_id is not None:
+        stored = _find(client_id)
+        if stored is not None:
+            return _replay(transaction, stored)
+    item = {**transaction, FRAUD_STATUS: PENDING}
+    item.setdefault(TRANSACTION_ID.name, str(uuid.uuid4()))
+    item.setdefault(TIMESTAMP.name, now_ms())
+    try:
+        dynamodb.put_item(
+            TableName=TRANSACTIONS_TABLE, Item=to_item(item),
+            ConditionExpression="attribute_not_exists(#id)",
+            ExpressionAttributeNames={"#id": TRANSACTION_ID.name},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except dynamodb.exceptions.ConditionalCheckFailedException as error:
+        # A concurrent request stored this exact key first; judge ours against it.
+        return _replay(transaction, from_item(error.response["Item"]))
+    metrics.add_metric(name=TRANSACTIONS_ACCEPTED, unit=MetricUnit.Count, value=1)
+    logger.info("Transaction stored", extra={"transactionId": item[TRANSACTION_ID.name]})
+    return _json(201, public_view(item))
+
+
+@app.get("/transactions/<transaction_id>")
+def get_transaction(transaction_id: str) -> Response:
+    validate_transaction_id(transaction_id, field="id")
+    stored = _find(transaction_id)
+    if stored is None:
+        return _json(404, {"message": f"No transaction has the id {transaction_id}"})
+    return _json(200, public_view(stored))
+
+
+def _find(transaction_id: str) -> dict[str, Any] | None:
+    """The stored transaction with this id (one strongly consistent read), else ``None``."""
+    page = dynamodb.query(
+        TableName=TRANSACTIONS_TABLE, Limit=1, ConsistentRead=True,
+        KeyConditionExpression="#id = :id",
+        ExpressionAttributeNames={"#id": TRANSACTION_ID.name},
+        ExpressionAttributeValues={":id": {"S": transaction_id}})
+    return from_item(page["Items"][0]) if page["Items"] else None
+
+
+def _replay(transaction: dict[str, Any], stored: dict[str, Any]) -> Response:
+    """200 with the stored item when ``transaction`` repeats it, else 409."""
+    differing = [name for name in CLIENT_FIELDS
+                 if name in transaction or (name != TIMESTAMP.name and name in stored)
+                 if transaction.get(name) != stored.get(name)]
+    if differing:
+        logger.info("Transaction id reused with other content",
+                    extra={"transactionId": stored[TRANSACTION_ID.name], "fields": differing})
+        return _json(409, {
+            "message": f"The transaction {stored[TRANSACTION_ID.name]} is already stored with "
+                       "other content; use a new transactionId for a new transaction",
+            "errors": [{"field": name, "message": "differs from the stored transaction"}
+                       for name in differing]})
+    logger.info("Transaction replayed", extra={"transactionId": stored[TRANSACTION_ID.name]})
+    return _json(200, public_view(stored))
+
+
+@app.exception_handler(InvalidRequest)
+def invalid_request(error: InvalidRequest) -> Response:
+    metrics.add_metric(name=TRANSACTIONS_REJECTED, unit=MetricUnit.Count, value=1)
+    logger.info("Invalid request", extra={"fields": [e.field for e in error.errors]})
+    return _json(400, {"message": error.message,
+                       "errors": [e._asdict() for e in error.errors]})
+
+
+@app.not_found
+def not_found(_: Exception) -> Response:
+    # API Gateway only forwards the two routes; a path the id route cannot match is a bad id.
+    if app.current_event.path.startswith("/transactions/"):
+        return invalid_request(InvalidRequest("Invalid transaction id", [
+            FieldError("id", "must be 1 to 64 of A-Z, a-z, 0-9, _ and -")]))
+    return _json(404, {"message": "No such resource"})
+
+
+@app.exception_handler(Exception)
+def server_error(error: Exception) -> Response:
+    logger.exception("Unexpected error")
+    return _json(500, {"message": "Internal server error",
+                       "requestId": app.current_event.request_context.request_id})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
+                             clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,301 @@
+"""process-transaction: the API's status codes, exact amounts, idempotency and logs."""
+
+import json
+from decimal import Decimal
+
+import boto3
+import pytest
+from common import json_codec
+from common.clock import now_ms
+from common.transaction import from_item, to_item
+
+from shared.outputs import DataOutputs
+from shared.provisioning import provision_data_layer
+from tests.functions.api_contract import assert_conforms
+from tests.functions.aws_calls import AwsCalls
+from tests.functions.conftest import SUFFIX
+from tests.functions.events import api_event
+
+COLLECTION, ITEM = "/transactions", "/transactions/{id}"
+VALID = {"accountId": "acc-000123", "amount": Decimal("125.40"), "currency": "EUR",
+         "merchantId": "merchant-42", "merchantCategory": "5411", "country": "DE"}
+
+
+def post(app, context, body, **kwargs):
+    text = body if isinstance(body, str) or body is None else json_codec.dumps(body)
+    response = app.lambda_handler(api_event("POST", COLLECTION, text, **kwargs), context)
+    return response["statusCode"], json_codec.loads(response["body"]), response
+
+
+def get(app, context, transaction_id):
+    response = app.lambda_handler(api_event(
+        "GET", f"/transactions/{transaction_id}", path_parameters={"id": transaction_id}),
+        context)
+    return response["statusCode"], json_codec.loads(response["body"]), response
+
+
+def stored_items(outputs):
+    table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
+    return [from_item(item) for item in boto3.client("dynamodb").scan(TableName=table)["Items"]]
+
+
+# ---- 201 / 200 / 409 ----
+
+def test_a_new_transaction_is_stored_pending_with_201(process_app, context, outputs):
+    status, body, response = post(process_app, context, VALID)
+    assert status == 201
+    assert response["multiValueHeaders"].get("Content-Type", [None])[0] == "application/json" \
+        or response["headers"].get("Content-Type") == "application/json"
+    assert_conforms(COLLECTION, "post", 201, body)
+    assert body["fraudStatus"] == "PENDING"
+    assert body["amount"] == Decimal("125.4")
+    assert len(body["transactionId"]) == 36  # a server-made UUID
+    assert abs(body["timestamp"] - now_ms()) < 60_000
+    [item] = stored_items(outputs)
+    assert item["transactionId"] == body["transactionId"]
+    assert item["amount"] == Decimal("125.40")
+    assert item["fraudStatus"] == "PENDING"
+
+
+def test_amounts_stay_exact_decimals_from_body_to_table_to_response(process_app, context,
+                                                                     outputs):
+    text = ('{"transactionId": "exact-1", "accountId": "acc-1", "amount": 999999.99, '
+            '"currency": "USD", "merchantId": "m", "merchantCategory": "5411", "country": "US"}')
+    status, _, response = post(process_app, context, text)
+    assert status == 201
+    assert '"amount":999999.99' in response["body"]
+    table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
+    raw = boto3.client("dynamodb").scan(TableName=table)["Items"][0]
+    assert raw["amount"] == {"N": "999999.99"}
+    status, _, response = get(process_app, context, "exact-1")
+    assert '"amount":999999.99' in response["body"]
+
+
+def test_posting_the_same_transaction_again_returns_the_stored_item_with_200(
+        process_app, context, outputs):
+    body = {**VALID, "transactionId": "client-key-1", "timestamp": now_ms() - 1000}
+    first_status, first, _ = post(process_app, context, body)
+    second_status, second, _ = post(process_app, context, body)
+    assert (first_status, second_status) == (201, 200)
+    assert second == first
+    assert_conforms(COLLECTION, "post", 200, second)
+    assert len(stored_items(outputs)) == 1
+
+
+def test_a_replay_without_timestamp_finds_the_stored_transaction(process_app, context, outputs):
+    body = {**VALID, "transactionId": "client-key-2"}
+    first_status, first, _ = post(process_app, context, body)
+    second_status, second, _ = post(process_app, context, body)
+    assert (first_status, second_status) == (201, 200)
+    assert second["timestamp"] == first["timestamp"]
+    assert len(stored_items(outputs)) == 1
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"amount": Decimal("125.41")}, "amount"),
+    ({"currency": "USD"}, "currency"),
+    ({"channel": "pos"}, "channel"),
+    ({"timestamp": 1_700_000_000_001}, "timestamp"),
+])
+def test_the_same_id_with_other_content_is_a_409_and_changes_nothing(
+        process_app, context, outputs, change, field):
+    original = {**VALID, "transactionId": "client-key-3", "timestamp": 1_700_000_000_000}
+    assert post(process_app, context, original)[0] == 201
+    status, body, _ = post(process_app, context, {**original, **change})
+    assert status == 409
+    assert_conforms(COLLECTION, "post", 409, body)
+    assert [error["field"] for error in body["errors"]] == [field]
+    [item] = stored_items(outputs)
+    assert (item["amount"], item["currency"], item["timestamp"]) == (
+        Decimal("125.40"), "EUR", 1_700_000_000_000)
+    assert "channel" not in item
+
+
+@pytest.mark.parametrize(("competitor_amount", "expected"), [("125.40", 200), ("99.99", 409)])
+def test_a_concurrent_first_write_of_the_same_key_is_judged_by_content(
+        process_app, context, outputs, dynamodb, on_call, competitor_amount, expected):
+    """Another request stores the same key between our lookup and our conditional put."""
+    timestamp = now_ms() - 5000
+    competitor = {**VALID, "transactionId": "race-1", "timestamp": timestamp,
+                  "amount": Decimal(competitor_amount), "fraudStatus": "PENDING"}
+    table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
+    on_call(process_app.dynamodb, "dynamodb.PutItem", lambda **_: dynamodb.put_item(
+        TableName=table, Item=to_item(competitor)))
+    status, _, _ = post(process_app, context,
+                        {**VALID, "transactionId": "race-1", "timestamp": timestamp})
+    assert status == expected
+    assert len(stored_items(outputs)) == 1
+    assert stored_items(outputs)[0]["amount"] == Decimal(competitor_amount)
+
+
+# ---- 400 ----
+
+def _body(**changes):
+    document = {**VALID, **changes}
+    return json_codec.dumps({k: v for k, v in document.items() if v is not None})
+
+
+BAD_REQUESTS = {
+    "missing body": (None, ["body"]),
+    "blank body": ("  ", ["body"]),
+    "malformed JSON": ('{"accountId": "a",', ["body"]),
+    "not an object": ("[1, 2]", ["body"]),
+    "duplicate key": ('{"amount": 1, "amount": 2}', ["body"]),
+    "NaN": (_body().replace("125.40", "NaN"), ["body"]),
+    "over 16 KiB": (_body(merchantId="m" * 64)[:-1] + ', "pad": "' + "x" * 16_500 + '"}',
+                    ["body"]),
+    "unknown field": (_body(cardNumber="4111111111111111"), ["cardNumber"]),
+    "missing fields": ('{"amount": 5}', ["accountId", "currency", "merchantId",
+                                         "merchantCategory", "country"]),
+    "wrong types": (_body(amount="12.00", merchantCategory=5411),
+                    ["amount", "merchantCategory"]),
+    "boolean amount": (_body().replace("125.40", "true"), ["amount"]),
+    "zero amount": (_body(amount=Decimal(0)), ["amount"]),
+    "negative amount": (_body(amount=Decimal("-5")), ["amount"]),
+    "amount over a million": (_body(amount=Decimal("1000000.01")), ["amount"]),
+    "three decimals": (_body(amount=Decimal("10.005")), ["amount"]),
+    "tiny amount": (_body().replace("125.40", "1e-9"), ["amount"]),
+    "lower-case currency": (_body(currency="eur"), ["currency"]),
+    "bad MCC": (_body(merchantCategory="541"), ["merchantCategory"]),
+    "bad country": (_body(country="DEU"), ["country"]),
+    "bad channel": (_body(channel="phone"), ["channel"]),
+    "bad id": (_body(transactionId="has space"), ["transactionId"]),
+    "id too long": (_body(transactionId="x" * 65), ["transactionId"]),
+    "fractional timestamp": (_body(timestamp=Decimal("1700000000000.5")), ["timestamp"]),
+    "card number as account": (_body(accountId="4111111111111111"), ["accountId"]),
+    "19-digit card number": (_body(accountId="4000000000000000006"), ["accountId"]),
+    "newline in merchant": (_body(merchantId="shop\nname"), ["merchantId"]),
+    "C1 control in merchant": (_body(merchantId="shop\u0085name"), ["merchantId"]),
+    "lone surrogate": (_body().replace("merchant-42", "\\ud800"), ["merchantId"]),
+    "several problems": (_body(currency="eur", amount=Decimal("1.001"), country="x"),
+                         ["currency", "country", "amount"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS)
+def test_bad_input_is_a_400_naming_each_field_and_stores_nothing(
+        process_app, context, outputs, case):
+    text, fields = BAD_REQUESTS[case]
+    status, body, _ = post(process_app, context, text)
+    assert status == 400
+    assert_conforms(COLLECTION, "post", 400, body)
+    assert sorted(error["field"] for error in body["errors"]) == sorted(fields)
+    assert stored_items(outputs) == []
+
+
+def test_the_card_number_rejection_says_why(process_app, context):
+    _, body, _ = post(process_app, context, {**VALID, "accountId": "4111111111111111"})
+    assert "looks like a card number" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("account_id", "accepted"), [
+    ("411111111111", True),  # 12 digits: too short for a card
+    ("4222222222222", False),  # 13 digits, Luhn-valid
+    ("4111111111111112", True),  # 16 digits failing the Luhn check
+    ("4111111111111111", False),
+    ("40000000000000000006", True),  # 20 digits: too long for a card
+])
+def test_luhn_rejection_applies_to_13_to_19_digits(process_app, context, account_id, accepted):
+    status, _, _ = post(process_app, context, {**VALID, "accountId": account_id})
+    assert status == (201 if accepted else 400)
+
+
+@pytest.mark.parametrize(("ahead_ms", "status"), [(5 * 60_000 - 2000, 201),
+                                                  (5 * 60_000 + 2000, 400)])
+def test_a_timestamp_may_be_at_most_5_minutes_ahead(process_app, context, ahead_ms, status):
+    assert post(process_app, context, {**VALID, "timestamp": now_ms() + ahead_ms})[0] == status
+
+
+def test_a_body_of_exactly_16_kib_is_accepted_by_size(process_app, context):
+    body = _body()
+    padded = body[:-1] + " " * (16 * 1024 - len(body)) + "}"
+    assert len(padded.encode()) == 16 * 1024
+    assert post(process_app, context, padded)[0] == 201
+
+
+def test_a_base64_encoded_body_is_decoded(process_app, context):
+    assert post(process_app, context, _body(), base64_body=True)[0] == 201
+
+
+# ---- GET ----
+
+def test_get_returns_the_item_with_its_verdict_once_analysed(process_app, context, outputs):
+    _, created, _ = post(process_app, context, {**VALID, "transactionId": "read-me"})
+    boto3.client("dynamodb").update_item(
+        TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
+        Key={"transactionId": {"S": "read-me"}, "timestamp": {"N": str(created["timestamp"])}},
+        UpdateExpression="SET fraudStatus = :s, fraudScore = :n, fraudReasons = :r, "
+                         "analyzedAt = :a, flaggedDay = :d, notifiedAt = :a",
+        ExpressionAttributeValues={":s": {"S": "SUSPICIOUS"}, ":n": {"N": "85"},
+                                   ":r": {"L": [{"S": "HIGH_AMOUNT"}, {"S": "HIGH_RISK_MCC"}]},
+                                   ":a": {"S": "2024-05-01T12:00:00.000Z"},
+                                   ":d": {"S": "2024-05-01"}})
+    status, body, _ = get(process_app, context, "read-me")
+    assert status == 200
+    assert_conforms(ITEM, "get", 200, body)
+    assert (body["fraudScore"], body["fraudReasons"]) == (85, ["HIGH_AMOUNT", "HIGH_RISK_MCC"])
+    assert not {"flaggedDay", "notifiedAt"} & set(body)  # internal attributes
+
+
+def test_get_of_an_unknown_id_is_a_404(process_app, context):
+    status, body, _ = get(process_app, context, "never-posted")
+    assert status == 404
+    assert_conforms(ITEM, "get", 404, body)
+
+
+@pytest.mark.parametrize("bad_id", ["x" * 65, "a.b", "caf\u00e9"])
+def test_get_of_an_id_breaking_the_id_rule_is_a_400(process_app, context, bad_id):
+    status, body, _ = get(process_app, context, bad_id)
+    assert status == 400
+    assert_conforms(ITEM, "get", 400, body)
+    assert body["errors"][0]["field"] == "id"
+
+
+def test_a_path_the_id_route_cannot_match_is_a_400(process_app, context):
+    response = process_app.lambda_handler(api_event("GET", "/transactions/a/b"), context)
+    assert response["statusCode"] == 400
+
+
+# ---- 500, logs, call counts ----
+
+def test_a_fault_is_a_500_with_the_request_id_and_no_trace(process_app, context, outputs,
+                                                          session, log_lines):
+    logs = log_lines(process_app)
+    boto3.client("dynamodb").delete_table(TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME])
+    event = api_event("POST", COLLECTION, _body(), request_id="req-500-check")
+    try:
+        response = process_app.lambda_handler(event, context)
+    finally:
+        provision_data_layer(SUFFIX, session)  # the helper rebuilds what is missing
+    body = json_codec.loads(response["body"])
+    assert response["statusCode"] == 500
+    assert_conforms(COLLECTION, "post", 500, body)
+    assert body == {"message": "Internal server error", "requestId": "req-500-check"}
+    [error] = [line for line in logs() if line["level"] == "ERROR"]
+    assert "ResourceNotFoundException" in error["exception"]  # logged, never returned
+
+
+def test_logs_carry_the_request_id_and_only_the_last_4_of_the_account(process_app, context,
+                                                                      log_lines):
+    logs = log_lines(process_app)
+    event = api_event("POST", COLLECTION, _body(accountId="acc-secret-9876"),
+                      request_id="req-log-check")
+    assert process_app.lambda_handler(event, context)["statusCode"] == 201
+    lines = logs()
+    stored = [line for line in lines if line["message"] == "Transaction stored"]
+    assert [(line["correlation_id"], line["account"]) for line in stored] == [
+        ("req-log-check", "****9876")]
+    assert all("acc-secret" not in json.dumps(line) for line in lines)
+
+
+def test_post_is_one_write_and_get_one_read(process_app, context):
+    with AwsCalls(process_app.dynamodb) as calls:
+        status, body, _ = post(process_app, context, VALID)
+    assert status == 201
+    assert dict(calls.counts) == {"DynamoDB.PutItem": 1}
+    with AwsCalls(process_app.dynamodb) as calls:
+        assert get(process_app, context, body["transactionId"])[0] == 200
+    assert dict(calls.counts) == {"DynamoDB.Query": 1}
+    with AwsCalls(process_app.dynamodb) as calls:
+        assert post(process_app, context, {**VALID, "transactionId": "keyed"})[0] == 201
+    assert dict(calls.counts) == {"DynamoDB.Query": 1, "DynamoDB.PutItem": 1}
