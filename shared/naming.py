@@ -72,6 +72,16 @@ def resource_name(kind: str, purpose: str, suffix: str) -> str:
     return name
 
 
+def resource_name_pattern(kind: str, suffix: str) -> str:
+    """``{kind}-*-{suffix}``: every name :func:`resource_name` gives ``kind`` under ``suffix``.
+
+    For IAM conditions that must admit a family of resources another layer names (``ArnLike``).
+    """
+    if kind not in MAX_LENGTH:
+        raise NamingError(f"unknown resource type {kind!r}; known types: {', '.join(MAX_LENGTH)}")
+    return f"{kind}-*-{validate_suffix(suffix)}"
+
+
 def bucket_name(purpose: str, suffix: str, account_id: str) -> str:
     """``s3-{purpose}-{suffix}-{accountId}``: the account id makes the global name unique."""
     if not re.fullmatch(r"\d{12}", account_id):

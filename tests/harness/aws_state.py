@@ -155,8 +155,12 @@ class AwsState(mocks.Mocks):
             prefix = {"vpc": "vpc", "subnet": "subnet", "securityGroup": "sg",
                       "routeTable": "rtb", "vpcEndpoint": "vpce"}.get(kind, "ec2")
             resource_id = _short_id(prefix, name)
-            return resource_id, {**inputs, "arn": f"{arn_prefix}:ec2:{region_account}:"
-                                                  f"{prefix}/{resource_id}"}
+            state = {**inputs, "arn": f"{arn_prefix}:ec2:{region_account}:{prefix}/{resource_id}"}
+            if kind == "vpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+                # AWS's managed prefix list of the service, e.g. com.amazonaws.us-east-2.s3.
+                service = str(inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+                state["prefixListId"] = f"pl-{service}0001"
+            return resource_id, state
         if typ.startswith("random:"):
             value = hashlib.sha256(name.encode()).hexdigest()[:int(inputs.get("length", 32))]
             return name, {**inputs, "result": value}
