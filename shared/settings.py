@@ -58,6 +58,7 @@ class Settings:
     manage_api_gateway_account: bool
     stream_batch_size: int
     stream_batch_window_seconds: int
+    rule_overrides: str  # JSON object of rule thresholds and weights, validated ("{}": defaults)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -127,6 +128,17 @@ def _private_cidr(raw: str) -> str:
     return str(network)
 
 
+def _rule_overrides(raw: str) -> str:
+    # The detect-fraud function reads them with this same parser, so what passes here runs.
+    from common.rules import RuleConfigError, rule_config_from_json
+
+    try:
+        rule_config_from_json(str(raw))
+    except RuleConfigError as error:
+        raise ValueError(f"rule overrides detect-fraud accepts ({error})") from None
+    return json.dumps(json.loads(str(raw)), sort_keys=True)
+
+
 _NAME_TEXT = _text(r"[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,255}",
                    "1 to 256 letters, digits, spaces or _.:/=+@- (an AWS tag value)")
 
@@ -156,6 +168,7 @@ _KEYS: dict[str, tuple[str, Any, Callable[[str], Any]]] = {
     "manageApiGatewayAccount": ("manage_api_gateway_account", True, _boolean),
     "streamBatchSize": ("stream_batch_size", 100, _integer(1, 10000)),
     "streamBatchWindowSeconds": ("stream_batch_window_seconds", 1, _integer(0, 300)),
+    "ruleOverrides": ("rule_overrides", "{}", _rule_overrides),
 }
 
 _REGION = _text(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region such as us-east-2")

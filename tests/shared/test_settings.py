@@ -28,6 +28,7 @@ def test_defaults_follow_the_spec():
     assert settings.manage_api_gateway_account is True
     assert settings.org is None
     assert settings.powertools_layer_arn == default_powertools_layer_arn("us-east-2", "python3.11")
+    assert settings.rule_overrides == "{}"
 
 
 def test_powertools_layer_follows_region_and_runtime():
@@ -46,6 +47,7 @@ def test_every_key_is_read():
         "azCount": "3", "manageApiGatewayAccount": "false", "streamBatchSize": "50",
         "streamBatchWindowSeconds": "2",
         "powertoolsLayerArn": "arn:aws:lambda:us-east-2:017000801446:layer:Custom:3",
+        "ruleOverrides": '{"velocityWeight": 40, "highAmount": 5000}',
     }
     assert set(raw) == set(config_keys())
     settings = parse_settings(raw, stack="qa", region="us-west-2")
@@ -62,6 +64,7 @@ def test_every_key_is_read():
     assert (settings.stream_batch_size, settings.stream_batch_window_seconds) == (50, 2)
     assert settings.powertools_layer_arn.endswith(":layer:Custom:3")
     assert settings.region == "us-west-2"
+    assert settings.rule_overrides == '{"highAmount": 5000, "velocityWeight": 40}'
 
 
 @pytest.mark.parametrize(("key", "value", "accepted"), [
@@ -85,6 +88,9 @@ def test_every_key_is_read():
     ("environmentSuffix", "Prod_1", "lower-case letter"),
     ("environment", "bad\nvalue", "an AWS tag value"),
     ("powertoolsLayerArn", "layer", "a Lambda layer version ARN"),
+    ("ruleOverrides", '{"highAmont": 1}', "unknown key 'highAmont'"),
+    ("ruleOverrides", '{"velocityWeight": 500}', "velocityWeight = 500 is invalid"),
+    ("ruleOverrides", "[1, 2]", "expected a JSON object"),
 ])
 def test_bad_value_names_the_key_and_what_it_accepts(key, value, accepted):
     with pytest.raises(ConfigError) as error:
