@@ -78,6 +78,12 @@ class Chain(Mapping[str, ProgramRun]):
     def __len__(self) -> int:
         return len(LAYERS)
 
+    def upstream_of(self, layer: str) -> dict[str, dict]:
+        """The exports of the layers before ``layer``, keyed as its StackReferences ask."""
+        for upstream_layer in LAYERS[: LAYERS.index(layer)]:
+            self[upstream_layer]
+        return dict(self._exports)
+
     def _run(self, layer: str) -> None:
         configuration = self.configuration
         run = run_layer(layer, stack=configuration.stack, config=configuration.config,
