@@ -1,0 +1,346 @@
+"""The compute layer: four least-privilege functions, their logs, triggers and schedule."""
+
+import importlib.util
+import json
+import shutil
+import sys
+
+import pulumi
+import pytest
+from common import environment as env
+
+from shared.lambdas import LAMBDAS, function_environment
+from shared.layers import COMPUTE, DATA, NETWORK
+from shared.outputs import ComputeOutputs, DataOutputs, NetworkOutputs
+from shared.settings import default_powertools_layer_arn
+from tests.harness.aws_state import REGION
+from tests.harness.chain import DEFAULT, run_chain
+from tests.harness.pulumi_mocks import STACKS_DIR, policy_document, run_layer
+
+FUNCTION = "aws:lambda/function:Function"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+TIMEOUTS = {"process-transaction": 15, "detect-fraud": 60, "notify-team": 45,
+            "generate-report": 300}
+ENI_ACTIONS = {"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface",
+               "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
+               "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses"}
+
+
+def suffix(configuration) -> str:
+    return configuration.config.get("fraud:environmentSuffix", configuration.stack)
+
+
+def setting(configuration, key: str, default: str) -> str:
+    return configuration.config.get(f"fraud:{key}", default)
+
+
+def function_named(run, function_id: str, configuration):
+    name = f"lambda-{function_id}-{suffix(configuration)}"
+    return next(r for r in run.of_type(FUNCTION) if r.inputs["name"] == name)
+
+
+def allowed_pairs(policy: dict) -> set[tuple[str, str]]:
+    """Every (action, resource) pair an IAM policy allows."""
+    pairs = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [
+            statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [
+            statement["Resource"]]
+        pairs |= {(action, resource) for action in actions for resource in resources}
+    return pairs
+
+
+def expected_permissions(function_id: str, data: dict, log_group_arn: str) -> set:
+    """What each function may do, written out independently of the stack's permission table."""
+    table = data[DataOutputs.TRANSACTIONS_TABLE_ARN]
+    stats = data[DataOutputs.STATS_TABLE_ARN]
+    key = data[DataOutputs.KMS_KEY_ARN]
+    pairs = {("logs:CreateLogStream", f"{log_group_arn}:*"),
+             ("logs:PutLogEvents", f"{log_group_arn}:*")}
+    pairs |= {(action, "*") for action in ENI_ACTIONS}
+    by_function = {
+        "process-transaction": {
+            ("dynamodb:PutItem", table), ("dynamodb:Query", table), ("kms:Decrypt", key)},
+        "detect-fraud": {
+            ("dynamodb:DescribeStream", data[DataOutputs.TRANSACTIONS_STREAM_ARN]),
+            ("dynamodb:GetRecords", data[DataOutputs.TRANSACTIONS_STREAM_ARN]),
+            ("dynamodb:GetShardIterator", data[DataOutputs.TRANSACTIONS_STREAM_ARN]),
+            ("dynamodb:ListStreams", f"{table}/stream/*"),
+            ("dynamodb:Query", f"{table}/index/{data[DataOutputs.BY_ACCOUNT_INDEX_NAME]}"),
+            ("dynamodb:UpdateItem", table), ("dynamodb:UpdateItem", stats),
+            ("sqs:SendMessage", data[DataOutputs.ALERTS_QUEUE_ARN]),
+            ("sqs:SendMessage", data[DataOutputs.ANALYSIS_DLQ_ARN]),
+            ("kms:Decrypt", key), ("kms:GenerateDataKey", key)},
+        "notify-team": {
+            ("sqs:ReceiveMessage", data[DataOutputs.ALERTS_QUEUE_ARN]),
+            ("sqs:DeleteMessage", data[DataOutputs.ALERTS_QUEUE_ARN]),
+            ("sqs:GetQueueAttributes", data[DataOutputs.ALERTS_QUEUE_ARN]),
+            ("dynamodb:UpdateItem", table),
+            ("sns:Publish", data[DataOutputs.NOTIFICATIONS_TOPIC_ARN]),
+            ("kms:Decrypt", key), ("kms:GenerateDataKey", key)},
+        "generate-report": {
+            ("dynamodb:Query", stats),
+            ("dynamodb:Query", f"{table}/index/{data[DataOutputs.BY_FLAGGED_DAY_INDEX_NAME]}"),
+            ("s3:PutObject", f"{data[DataOutputs.REPORTS_BUCKET_ARN]}/reports/*"),
+            ("kms:Decrypt", key), ("kms:GenerateDataKey", key)},
+    }
+    return pairs | by_function[function_id]
+
+
+# ---- functions ----
+
+def test_four_functions_named_by_convention(chain, configuration):
+    names = sorted(r.inputs["name"] for r in chain[COMPUTE].of_type(FUNCTION))
+    assert names == sorted(f"lambda-{spec.id}-{suffix(configuration)}" for spec in LAMBDAS)
+
+
+@pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
+def test_function_runtime_sizing_and_code(chain, configuration, spec):
+    function = function_named(chain[COMPUTE], spec.id, configuration).inputs
+    runtime = setting(configuration, "lambdaRuntime", "python3.11")
+    assert function["runtime"] == runtime
+    assert function["handler"] == f"{spec.package}.app.lambda_handler"
+    assert function["architectures"] == ["x86_64"]
+    assert function["memorySize"] == int(setting(configuration, "lambdaMemoryMb", "512"))
+    assert function["reservedConcurrentExecutions"] == int(
+        setting(configuration, "reservedConcurrency", "100"))
+    assert function["timeout"] == TIMEOUTS[spec.id]
+    assert function["layers"] == [default_powertools_layer_arn(REGION, runtime)]
+    assert function["sourceCodeHash"]
+
+
+def test_api_function_fits_the_api_gateway_timeout(chain, configuration):
+    function = function_named(chain[COMPUTE], "process-transaction", configuration)
+    assert function.inputs["timeout"] < 29
+
+
+def test_notify_timeout_is_at_most_a_sixth_of_the_queue_visibility(chain, configuration):
+    from shared.data_layer import ALERTS
+    function = function_named(chain[COMPUTE], "notify-team", configuration)
+    assert function.inputs["timeout"] * 6 <= ALERTS.visibility_timeout_seconds
+
+
+@pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
+def test_function_is_encrypted_private_and_reads_its_settings(chain, configuration, spec):
+    data = chain[DATA].outputs
+    network = chain[NETWORK].outputs
+    function = function_named(chain[COMPUTE], spec.id, configuration).inputs
+    assert function["kmsKeyArn"] == data[DataOutputs.KMS_KEY_ARN]
+    assert function["vpcConfig"]["subnetIds"] == network[NetworkOutputs.PRIVATE_SUBNET_IDS]
+    assert function["vpcConfig"]["securityGroupIds"] == [
+        network[NetworkOutputs.LAMBDA_SECURITY_GROUP_ID]]
+    assert function["replaceSecurityGroupsOnDestroy"] is True
+    variables = function["environment"]["variables"]
+    assert function_environment(spec, data).items() <= variables.items()
+    assert variables["POWERTOOLS_SERVICE_NAME"] == spec.id
+
+
+def test_only_detect_fraud_reads_the_rule_overrides(chain, configuration):
+    run = chain[COMPUTE]
+    for spec in LAMBDAS:
+        variables = function_named(run, spec.id, configuration).inputs["environment"]["variables"]
+        assert (env.RULE_OVERRIDES in variables) is (spec.id == "detect-fraud")
+    detect = function_named(run, "detect-fraud", configuration).inputs["environment"]
+    assert detect["variables"][env.RULE_OVERRIDES] == "{}"
+
+
+def test_rule_overrides_reach_detect_fraud_canonicalised():
+    run = run_layer(COMPUTE, config={"fraud:ruleOverrides": '{"velocityWeight":40}'},
+                    upstream=run_chain(DEFAULT).upstream_of(COMPUTE))
+    detect = next(r for r in run.of_type(FUNCTION)
+                  if r.inputs["name"] == "lambda-detect-fraud-dev")
+    variables = detect.inputs["environment"]["variables"]
+    assert variables[env.RULE_OVERRIDES] == '{"velocityWeight": 40}'
+
+
+@pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
+def test_each_function_logs_json_to_its_own_encrypted_log_group(chain, configuration, spec):
+    run = chain[COMPUTE]
+    function = function_named(run, spec.id, configuration)
+    name = f"/aws/lambda/lambda-{spec.id}-{suffix(configuration)}"
+    log_group = next(r for r in run.of_type(LOG_GROUP) if r.inputs["name"] == name)
+    assert log_group.inputs["retentionInDays"] == int(setting(configuration, "logRetentionDays",
+                                                              "7"))
+    assert log_group.inputs["kmsKeyId"] == chain[DATA].outputs[DataOutputs.KMS_KEY_ARN]
+    assert function.inputs["loggingConfig"]["logFormat"] == "JSON"
+    assert function.inputs["loggingConfig"]["logGroup"] == name
+    assert log_group.urn in function.dependencies  # created before the function
+
+
+# ---- IAM ----
+
+def test_one_role_per_function_trusting_only_lambda(chain):
+    roles = chain[COMPUTE].of_type(ROLE)
+    assert len(roles) == len(LAMBDAS)
+    for role in roles:
+        trust = json.loads(role.inputs["assumeRolePolicy"])
+        assert trust["Statement"] == [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                       "Principal": {"Service": "lambda.amazonaws.com"}}]
+
+
+def test_no_managed_policy_is_attached_to_a_function_role(chain):
+    types = {r.type for r in chain[COMPUTE].resources}
+    assert "aws:iam/rolePolicyAttachment:RolePolicyAttachment" not in types
+    assert "aws:iam/policy:Policy" not in types
+
+
+@pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
+def test_each_role_allows_exactly_what_its_function_uses(chain, configuration, spec):
+    run = chain[COMPUTE]
+    function = function_named(run, spec.id, configuration)
+    role = next(r for r in run.of_type(ROLE) if r.state["arn"] == function.inputs["role"])
+    policies = [p for p in run.of_type(ROLE_POLICY) if p.inputs["role"] == role.state["name"]]
+    assert len(policies) == 1
+    log_group = next(r for r in run.of_type(LOG_GROUP)
+                     if r.inputs["name"] == function.inputs["loggingConfig"]["logGroup"])
+    assert allowed_pairs(policy_document(policies[0].inputs["policy"])) == expected_permissions(
+        spec.id, chain[DATA].outputs, log_group.state["arn"])
+    assert policies[0].urn in function.dependencies
+
+
+def test_no_wildcard_action_and_star_resource_only_for_network_interfaces(chain):
+    for policy in chain[COMPUTE].of_type(ROLE_POLICY):
+        for action, resource in allowed_pairs(policy_document(policy.inputs["policy"])):
+            assert "*" not in action
+            assert resource != "*" or action in ENI_ACTIONS
+
+
+def test_the_api_function_cannot_touch_queues_topics_or_buckets(chain, configuration):
+    run = chain[COMPUTE]
+    function = function_named(run, "process-transaction", configuration)
+    role = next(r for r in run.of_type(ROLE) if r.state["arn"] == function.inputs["role"])
+    policy = next(p for p in run.of_type(ROLE_POLICY) if p.inputs["role"] == role.state["name"])
+    services = {action.split(":")[0] for action, _ in
+                allowed_pairs(policy_document(policy.inputs["policy"]))}
+    assert services.isdisjoint({"sqs", "sns", "s3"})
+
+
+# ---- triggers ----
+
+def test_stream_mapping_feeds_detect_fraud_new_transactions_only(chain, configuration):
+    run = chain[COMPUTE]
+    data = chain[DATA].outputs
+    mapping = next(m for m in run.of_type(MAPPING)
+                   if m.inputs["eventSourceArn"] == data[DataOutputs.TRANSACTIONS_STREAM_ARN])
+    inputs = mapping.inputs
+    assert inputs["functionName"] == function_named(run, "detect-fraud", configuration).state[
+        "arn"]
+    assert inputs["startingPosition"] == "TRIM_HORIZON"
+    assert inputs["batchSize"] == int(setting(configuration, "streamBatchSize", "100"))
+    assert inputs["maximumBatchingWindowInSeconds"] == int(
+        setting(configuration, "streamBatchWindowSeconds", "1"))
+    assert [json.loads(f["pattern"]) for f in inputs["filterCriteria"]["filters"]] == [
+        {"eventName": ["INSERT"]}]
+    assert inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert inputs["bisectBatchOnFunctionError"] is True
+    assert inputs["maximumRetryAttempts"] == 3
+    assert inputs["maximumRecordAgeInSeconds"] == 3600
+    assert inputs["destinationConfig"]["onFailure"]["destinationArn"] == data[
+        DataOutputs.ANALYSIS_DLQ_ARN]
+
+
+def test_alerts_mapping_feeds_notify_team_in_batches_of_ten(chain, configuration):
+    run = chain[COMPUTE]
+    mapping = next(m for m in run.of_type(MAPPING) if m.inputs["eventSourceArn"] == chain[
+        DATA].outputs[DataOutputs.ALERTS_QUEUE_ARN])
+    inputs = mapping.inputs
+    assert inputs["functionName"] == function_named(run, "notify-team", configuration).state[
+        "arn"]
+    assert inputs["batchSize"] == 10
+    assert inputs["maximumBatchingWindowInSeconds"] == 5
+    assert inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    maximum = inputs["scalingConfig"]["maximumConcurrency"]
+    assert 2 <= maximum <= int(setting(configuration, "reservedConcurrency", "100"))
+
+
+def test_only_two_mappings_exist(chain):
+    assert len(chain[COMPUTE].of_type(MAPPING)) == 2
+
+
+def test_daily_schedule_invokes_generate_report_at_one_utc(chain, configuration):
+    run = chain[COMPUTE]
+    report = function_named(run, "generate-report", configuration)
+    rule = run.one("aws:cloudwatch/eventRule:EventRule")
+    assert rule.inputs["scheduleExpression"] == "cron(0 1 * * ? *)"
+    assert rule.inputs["name"] == f"cw-daily-fraud-report-{suffix(configuration)}"
+    target = run.one("aws:cloudwatch/eventTarget:EventTarget")
+    assert target.inputs["arn"] == report.state["arn"]
+    assert target.inputs["rule"] == rule.inputs["name"]
+    permission = run.one("aws:lambda/permission:Permission")
+    assert permission.inputs["principal"] == "events.amazonaws.com"
+    assert permission.inputs["action"] == "lambda:InvokeFunction"
+    assert permission.inputs["function"] == report.inputs["name"]
+    assert permission.inputs["sourceArn"] == rule.state["arn"]
+
+
+# ---- exports ----
+
+def test_exports_name_every_function(chain, configuration):
+    run = chain[COMPUTE]
+    exported = run.outputs[ComputeOutputs.FUNCTIONS]
+    assert set(exported) == {spec.id for spec in LAMBDAS}
+    for spec in LAMBDAS:
+        function = function_named(run, spec.id, configuration)
+        assert exported[spec.id] == {
+            ComputeOutputs.NAME: function.state["name"],
+            ComputeOutputs.ARN: function.state["arn"],
+            ComputeOutputs.INVOKE_ARN: function.state["invokeArn"],
+            ComputeOutputs.LOG_GROUP_NAME: function.inputs["loggingConfig"]["logGroup"],
+        }
+
+
+# ---- packaging ----
+
+@pytest.fixture
+def code_archive(tmp_path, monkeypatch):
+    """The stack's packaging module, pointed at a copy of functions/ the test may edit."""
+    functions = tmp_path / "functions"
+    shutil.copytree(STACKS_DIR.parent / "functions", functions,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    spec = importlib.util.spec_from_file_location(
+        "code_archive_under_test", STACKS_DIR / COMPUTE / "code_archive.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "FUNCTIONS_DIR", functions)
+    yield module, functions
+    del sys.modules[spec.name]
+
+
+@pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
+def test_archive_holds_the_package_and_common_only(code_archive, spec):
+    module, _ = code_archive
+    names = set(module.code_package(spec).archive.assets)
+    assert {name.split("/")[0] for name in names} == {spec.package, "common"}
+    assert f"{spec.package}/app.py" in names
+    assert "common/transaction.schema.json" in names
+
+
+def test_code_hash_changes_with_the_code_and_only_with_it(code_archive):
+    module, functions = code_archive
+    spec = LAMBDAS[0]
+    first = module.code_package(spec).source_hash
+    cache = functions / spec.package / "__pycache__"
+    cache.mkdir()
+    (cache / "app.cpython-311.pyc").write_bytes(b"compiled")
+    assert module.code_package(spec).source_hash == first
+    with (functions / "common" / "data_model.py").open("a") as source:
+        source.write("\n# changed\n")
+    assert module.code_package(spec).source_hash != first
+
+
+# ---- bad configuration ----
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("fraud:reservedConcurrency", "0"),
+    ("fraud:lambdaRuntime", "python3.9"),
+    ("fraud:lambdaMemoryMb", "100000"),
+])
+def test_bad_config_fails_naming_the_key(key, value):
+    with pytest.raises(pulumi.RunError, match=f"{key} = '{value}' is invalid"):
+        run_layer(COMPUTE, config={key: value})
