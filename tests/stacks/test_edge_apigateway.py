@@ -1,0 +1,305 @@
+"""edge-apigateway under the chain: the REST API as the one OpenAPI document describes it,
+wired to compute's function, authorized, throttled and logged as configured."""
+
+import hashlib
+import json
+import re
+
+import pytest
+from pulumi.runtime import rpc
+
+from shared import api_document
+from shared.api_document import (
+    GATEWAY_RESPONSES,
+    load_openapi,
+    operations,
+    render_for_api_gateway,
+    transaction_schema,
+)
+from shared.lambdas import PROCESS_TRANSACTION
+from shared.layers import COMPUTE, DATA, EDGE
+from shared.naming import api_access_log_group_name, resource_name
+from shared.outputs import ComputeOutputs, DataOutputs, EdgeOutputs
+from shared.settings import Settings, parse_settings
+from tests.harness.pulumi_mocks import ProgramRun, run_layer
+
+REST_API = "aws:apigateway/restApi:RestApi"
+DEPLOYMENT = "aws:apigateway/deployment:Deployment"
+STAGE = "aws:apigateway/stage:Stage"
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+ACCOUNT = "aws:apigateway/account:Account"
+API_KEY = "aws:apigateway/apiKey:ApiKey"
+USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
+USAGE_PLAN_KEY = "aws:apigateway/usagePlanKey:UsagePlanKey"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+PERMISSION = "aws:lambda/permission:Permission"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+ROUTES = {("POST", "/transactions"), ("GET", "/transactions/{id}")}
+
+
+def settings_of(configuration) -> Settings:
+    raw = {key.removeprefix("fraud:"): value for key, value in configuration.config.items()
+           if key.startswith("fraud:")}
+    return parse_settings(raw, stack=configuration.stack,
+                          region=configuration.config.get("aws:region"))
+
+
+def imported_document(edge: ProgramRun) -> dict:
+    """The document the REST API was created from (its ``body``)."""
+    return json.loads(edge.one(REST_API).inputs["body"])
+
+
+def secret_value(value) -> str:
+    """The plain value of an input the program marked secret (fails if it is not secret)."""
+    assert isinstance(value, dict), f"{value!r} is not a secret"
+    assert value.get(rpc._special_sig_key) == rpc._special_secret_sig, f"{value!r} is not a secret"
+    return value["value"]
+
+
+def api_function(chain) -> dict:
+    return chain[COMPUTE].outputs[ComputeOutputs.FUNCTIONS][PROCESS_TRANSACTION.id]
+
+
+def test_the_api_is_regional_tls12_and_imported_from_the_rendered_document(chain, configuration):
+    settings = settings_of(configuration)
+    api = chain[EDGE].one(REST_API)
+    assert api.inputs["name"] == resource_name("apigw", "fraud-api", settings.environment_suffix)
+    assert api.inputs["endpointConfiguration"]["types"] == "REGIONAL"
+    assert api.inputs["securityPolicy"] == "TLS_1_2"
+    assert api.inputs["failOnWarnings"] is True
+    assert api.inputs["body"] == render_for_api_gateway(
+        api_function(chain)[ComputeOutputs.INVOKE_ARN], settings.api_auth)
+
+
+def test_both_routes_and_nothing_else_are_served(chain):
+    assert {(method, path) for method, path, _ in operations(imported_document(chain[EDGE]))} \
+        == ROUTES
+
+
+@pytest.mark.parametrize(("method", "path", "validates_body"), [
+    ("POST", "/transactions", True),
+    ("GET", "/transactions/{id}", False),
+])
+def test_each_route_proxies_to_process_transaction_behind_its_validator(
+        chain, method, path, validates_body):
+    document = imported_document(chain[EDGE])
+    operation = document["paths"][path][method.lower()]
+    assert operation["x-amazon-apigateway-integration"] == {
+        "type": "aws_proxy",
+        "httpMethod": "POST",
+        "uri": api_function(chain)[ComputeOutputs.INVOKE_ARN],
+        "passthroughBehavior": "when_no_match",
+    }
+    validator = document["x-amazon-apigateway-request-validators"][
+        operation["x-amazon-apigateway-request-validator"]]
+    assert validator == {"validateRequestBody": validates_body,
+                         "validateRequestParameters": True}
+
+
+def test_the_transaction_id_path_parameter_is_required(chain):
+    operation = imported_document(chain[EDGE])["paths"]["/transactions/{id}"]["get"]
+    assert operation["parameters"] == [{
+        "name": "id", "in": "path", "required": True,
+        "schema": transaction_schema()["properties"]["transactionId"],
+    }]
+
+
+def test_the_body_model_is_the_transaction_schema(chain):
+    document = imported_document(chain[EDGE])
+    request_body = document["paths"]["/transactions"]["post"]["requestBody"]
+    assert request_body["required"] is True
+    assert request_body["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Transaction"}}}
+    schema = transaction_schema()
+    # An OpenAPI 3.0 schema object has no $schema; API Gateway makes every model draft 4.
+    assert schema.pop("$schema") == "http://json-schema.org/draft-04/schema#"
+    assert document["components"]["schemas"]["Transaction"] == schema
+
+
+def test_methods_require_sigv4_by_default_and_an_api_key_when_configured(chain, configuration):
+    settings = settings_of(configuration)
+    edge = chain[EDGE]
+    document = imported_document(edge)
+    securities = [operation["security"] for _, _, operation in operations(document)]
+    if settings.api_auth == "iam":
+        assert document["components"]["securitySchemes"] == {"sigv4": {
+            "type": "apiKey", "name": "Authorization", "in": "header",
+            "x-amazon-apigateway-authtype": "awsSigv4"}}
+        assert securities == [[{"sigv4": []}]] * len(ROUTES)
+        assert "x-amazon-apigateway-api-key-source" not in document
+        assert edge.of_type(API_KEY) == edge.of_type(USAGE_PLAN) == []
+        return
+    assert settings.api_auth == "api-key"
+    assert document["components"]["securitySchemes"] == {"api_key": {
+        "type": "apiKey", "name": "x-api-key", "in": "header"}}
+    assert securities == [[{"api_key": []}]] * len(ROUTES)
+    assert document["x-amazon-apigateway-api-key-source"] == "HEADER"
+
+
+def test_api_key_mode_binds_a_generated_key_to_the_stage_with_the_stage_throttle(
+        chain, configuration):
+    settings = settings_of(configuration)
+    edge = chain[EDGE]
+    if settings.api_auth == "iam":
+        assert edge.of_type(RANDOM_PASSWORD) == edge.of_type(USAGE_PLAN_KEY) == []
+        assert EdgeOutputs.API_KEY not in edge.outputs
+        return
+    suffix = settings.environment_suffix
+    password = edge.one(RANDOM_PASSWORD)
+    assert password.inputs["length"] >= 20  # API Gateway's minimum key length
+    assert password.inputs["special"] is False
+    key = edge.one(API_KEY)
+    assert key.inputs["name"] == resource_name("apigw", "fraud-api-key", suffix)
+    assert key.inputs["enabled"] is True
+    assert secret_value(key.inputs["value"]) == password.state["result"]
+    plan = edge.one(USAGE_PLAN)
+    assert plan.inputs["name"] == resource_name("apigw", "fraud-api-plan", suffix)
+    assert plan.inputs["apiStages"] == [{"apiId": edge.one(REST_API).id, "stage": "v1"}]
+    assert plan.inputs["throttleSettings"] == {"rateLimit": settings.api_throttle_rate_limit,
+                                               "burstLimit": settings.api_throttle_burst_limit}
+    plan_key = edge.one(USAGE_PLAN_KEY)
+    assert plan_key.inputs == {**plan_key.inputs, "keyId": key.id, "keyType": "API_KEY",
+                               "usagePlanId": plan.id}
+    assert edge.outputs[EdgeOutputs.API_KEY] == password.state["result"]
+    assert EdgeOutputs.API_KEY in edge.secret_outputs
+
+
+def test_every_method_is_throttled_from_config_metered_and_logs_errors_only(chain,
+                                                                            configuration):
+    settings = settings_of(configuration)
+    method_settings = chain[EDGE].one(METHOD_SETTINGS)
+    assert method_settings.inputs["restApi"] == chain[EDGE].one(REST_API).id
+    assert method_settings.inputs["stageName"] == "v1"
+    assert method_settings.inputs["methodPath"] == "*/*"
+    assert method_settings.inputs["settings"] == {
+        "throttlingRateLimit": settings.api_throttle_rate_limit,
+        "throttlingBurstLimit": settings.api_throttle_burst_limit,
+        "metricsEnabled": True,
+        "loggingLevel": "ERROR",
+        "dataTraceEnabled": False,
+    }
+
+
+def test_api_gateway_may_invoke_the_function_only_through_this_apis_two_routes(chain):
+    edge = chain[EDGE]
+    execution_arn = edge.one(REST_API).state["executionArn"]
+    permissions = edge.of_type(PERMISSION)
+    assert sorted(p.inputs["sourceArn"] for p in permissions) == [
+        f"{execution_arn}/v1/GET/transactions/*",
+        f"{execution_arn}/v1/POST/transactions",
+    ]
+    for permission in permissions:
+        assert permission.inputs["action"] == "lambda:InvokeFunction"
+        assert permission.inputs["principal"] == "apigateway.amazonaws.com"
+        assert permission.inputs["function"] == api_function(chain)[ComputeOutputs.NAME]
+
+
+def test_the_stage_writes_json_access_logs_to_an_encrypted_log_group(chain, configuration):
+    settings = settings_of(configuration)
+    edge = chain[EDGE]
+    group = edge.one(LOG_GROUP)
+    assert group.inputs["name"] == api_access_log_group_name(settings.environment_suffix)
+    assert group.inputs["retentionInDays"] == settings.log_retention_days
+    assert group.inputs["kmsKeyId"] == chain[DATA].outputs[DataOutputs.KMS_KEY_ARN]
+    stage = edge.one(STAGE)
+    assert stage.inputs["stageName"] == "v1"
+    access_logs = stage.inputs["accessLogSettings"]
+    assert access_logs["destinationArn"] == group.state["arn"]
+    assert group.urn in stage.dependencies
+
+    log_format = access_logs["format"]
+    # What API Gateway writes: each variable substituted, messageString already quoted.
+    line = re.sub(r"\$context\.[A-Za-z.]+", "x", log_format.replace(
+        "$context.error.messageString", json.dumps('Invalid "key"')))
+    record = json.loads(line)
+    assert {"requestId", "ip", "caller", "httpMethod", "resourcePath", "path", "status",
+            "responseLatency", "integrationLatency", "errorMessage"} <= set(record)
+    assert record["errorMessage"] == 'Invalid "key"'
+    # Never the key itself, the validator's message (it can quote a rejected body) or free text.
+    assert not re.search(r"\$context\.identity\.apiKey\b(?!Id)", log_format)
+    assert "validationErrorString" not in log_format
+    assert "userAgent" not in log_format
+
+
+def test_the_stage_serves_the_deployment_of_the_current_document(chain):
+    edge = chain[EDGE]
+    api, deployment, stage = edge.one(REST_API), edge.one(DEPLOYMENT), edge.one(STAGE)
+    assert deployment.inputs["restApi"] == api.id
+    assert deployment.inputs["triggers"] == {
+        "document": hashlib.sha256(api.inputs["body"].encode()).hexdigest()}
+    assert stage.inputs["deployment"] == deployment.id
+
+
+def test_a_changed_document_redeploys_and_an_unchanged_one_does_not(chain, configuration,
+                                                                    monkeypatch):
+    upstream = chain.upstream_of(EDGE)
+
+    def redeployment_trigger() -> str:
+        run = run_layer(EDGE, stack=configuration.stack, config=configuration.config,
+                        upstream=upstream, organization=configuration.organization)
+        return run.one(DEPLOYMENT).inputs["triggers"]["document"]
+
+    deployed = chain[EDGE].one(DEPLOYMENT).inputs["triggers"]["document"]
+    assert redeployment_trigger() == deployed
+
+    original_load = api_document.load_openapi
+
+    def changed_document() -> dict:
+        document = original_load()
+        document["info"]["version"] = "1.0.1"
+        return document
+
+    monkeypatch.setattr(api_document, "load_openapi", changed_document)
+    assert redeployment_trigger() != deployed
+
+
+def test_the_imported_document_carries_the_gateway_responses(chain):
+    responses = imported_document(chain[EDGE])[GATEWAY_RESPONSES]
+    assert responses == load_openapi()[GATEWAY_RESPONSES]
+    assert {"BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "ACCESS_DENIED",
+            "MISSING_AUTHENTICATION_TOKEN", "INVALID_API_KEY", "THROTTLED", "DEFAULT_4XX",
+            "DEFAULT_5XX"} <= set(responses)
+
+
+def test_the_api_gateway_account_role_exists_only_when_this_stack_manages_it(chain,
+                                                                              configuration):
+    edge = chain[EDGE]
+    if not settings_of(configuration).manage_api_gateway_account:
+        assert edge.of_type(ACCOUNT) == edge.of_type(ROLE) == []
+        return
+    account, role = edge.one(ACCOUNT), edge.one(ROLE)
+    attachment = edge.one(ROLE_POLICY_ATTACHMENT)
+    assert account.inputs["cloudwatchRoleArn"] == role.state["arn"]
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [{
+        "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]
+    assert attachment.inputs["role"] == role.state["name"]
+    assert attachment.inputs["policyArn"] == (
+        "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+    assert attachment.urn in account.dependencies
+    # Logging settings are refused until the account's role is set.
+    assert account.urn in edge.one(STAGE).dependencies
+    assert account.urn in edge.one(METHOD_SETTINGS).dependencies
+
+
+def test_exports_every_edge_output(chain, configuration):
+    settings = settings_of(configuration)
+    edge = chain[EDGE]
+    api_id = edge.one(REST_API).id
+    expected = {
+        EdgeOutputs.API_URL: f"https://{api_id}.execute-api.{settings.region}.amazonaws.com/v1",
+        EdgeOutputs.REST_API_ID: api_id,
+        EdgeOutputs.REST_API_NAME: resource_name("apigw", "fraud-api",
+                                                 settings.environment_suffix),
+        EdgeOutputs.STAGE_NAME: "v1",
+        EdgeOutputs.ACCESS_LOG_GROUP_NAME: api_access_log_group_name(
+            settings.environment_suffix),
+    }
+    if settings.api_auth == "api-key":
+        expected[EdgeOutputs.API_KEY] = edge.one(RANDOM_PASSWORD).state["result"]
+    assert edge.outputs == expected
+    assert edge.secret_outputs == ({EdgeOutputs.API_KEY} if settings.api_auth == "api-key"
+                                   else set())
