@@ -1,0 +1,196 @@
+"""Score each new transaction from the table's stream, write its verdict, queue suspicious ones.
+
+Per batch: parse the INSERT records, read each account's recent history once (``byAccount``
+index), run the rules, write verdicts and aggregates in transactions (see ``verdicts``), then
+send one alert per suspicious transaction. A record that fails at any step is reported alone
+in ``batchItemFailures``; what succeeded is kept, and a retried record changes nothing twice.
+A record already analysed by an earlier attempt whose alert may not have gone out (it is
+suspicious and not yet notified) sends its alert again: notify-team drops duplicates.
+"""
+
+import os
+from collections import defaultdict
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+from common import environment as env
+from common.alerts import Alert
+from common.clock import iso_now
+from common.metrics import (
+    NAMESPACE,
+    RULE_DIMENSION,
+    RULE_HITS,
+    TRANSACTIONS_ANALYSED,
+    TRANSACTIONS_FLAGGED,
+)
+from common.privacy import mask_account
+from common.rules import evaluate, rule_config_from_json
+from common.stats import shard_for
+from common.transaction import FRAUD_STATUS, NOTIFIED_AT, SUSPICIOUS, from_item
+
+from detect_fraud.history import earlier_count, order_key, with_history
+from detect_fraud.verdicts import Analysis, VerdictWriter
+
+SERVICE = "detect-fraud"
+TRANSACTIONS_TABLE = os.environ[env.TRANSACTIONS_TABLE]
+BY_ACCOUNT_INDEX = os.environ[env.BY_ACCOUNT_INDEX]
+STATS_TABLE = os.environ[env.STATS_TABLE]
+ALERTS_QUEUE_URL = os.environ[env.ALERTS_QUEUE_URL]
+RULES = rule_config_from_json(os.environ.get(env.RULE_OVERRIDES))  # bad overrides: no start
+SQS_BATCH_LIMIT = 10
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+dynamodb = boto3.client("dynamodb")
+sqs = boto3.client("sqs")
+writer = VerdictWriter(dynamodb, TRANSACTIONS_TABLE, STATS_TABLE, logger)
+
+_REQUIRED = {"transactionId": str, "accountId": str, "currency": str, "country": str,
+             "merchantId": str}
+
+
+def parse(record: dict[str, Any]) -> dict[str, Any]:
+    """The transaction in a stream record's new image; ``ValueError`` when it is not one."""
+    transaction = from_item(record["dynamodb"]["NewImage"])
+    for name, kind in _REQUIRED.items():
+        if not isinstance(transaction.get(name), kind):
+            raise ValueError(f"the new image has no valid {name}")
+    timestamp, amount = transaction.get("timestamp"), transaction.get("amount")
+    if timestamp is None or timestamp != timestamp.to_integral_value():
+        raise ValueError("the new image has no valid timestamp")
+    if amount is None:
+        raise ValueError("the new image has no amount")
+    transaction["timestamp"] = int(timestamp)
+    return transaction
+
+
+def account_history(account_id: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The account's latest transactions up to the batch's newest: usually one Query.
+
+    Asks for what the rules need before the batch's first transaction plus the batch itself;
+    reads on (pages doubling) only when other transactions in between used up that page.
+    """
+    first, latest = min(batch, key=order_key), max(batch, key=order_key)
+    fetched: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": TRANSACTIONS_TABLE, "IndexName": BY_ACCOUNT_INDEX,
+        "KeyConditionExpression": "#account = :account AND #timestamp <= :latest",
+        "ExpressionAttributeNames": {"#account": "accountId", "#timestamp": "timestamp"},
+        "ExpressionAttributeValues": {":account": {"S": account_id},
+                                      ":latest": {"N": str(latest["timestamp"])}},
+        "ScanIndexForward": False,
+        "Limit": RULES.history_needed + len(batch),
+    }
+    while True:
+        page = dynamodb.query(**request)
+        fetched += (from_item(item) for item in page["Items"])
+        enough = earlier_count(fetched, first) >= RULES.history_needed
+        if enough or "LastEvaluatedKey" not in page:
+            return fetched
+        request |= {"ExclusiveStartKey": page["LastEvaluatedKey"],
+                    "Limit": 2 * request["Limit"]}
+
+
+def send_alerts(alerts: list[tuple[str, Alert]]) -> list[str]:
+    """Queue the alerts, ten per call; the sequence numbers of those that were not queued."""
+    failed: list[str] = []
+    for start in range(0, len(alerts), SQS_BATCH_LIMIT):
+        chunk = dict(enumerate(alerts[start:start + SQS_BATCH_LIMIT]))
+        try:
+            response = sqs.send_message_batch(QueueUrl=ALERTS_QUEUE_URL, Entries=[
+                {"Id": str(n), "MessageBody": alert.to_message()}
+                for n, (_, alert) in chunk.items()])
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("Sending alerts failed", extra={"error": str(error)})
+            failed += [sequence for sequence, _ in chunk.values()]
+            continue
+        for entry in response.get("Failed", []):
+            sequence, alert = chunk[int(entry["Id"])]
+            logger.warning("Alert not queued", extra={
+                "sequenceNumber": sequence, "transactionId": alert.transaction_id,
+                "code": entry.get("Code")})
+            failed.append(sequence)
+    return failed
+
+
+def analyse(records: list[dict[str, Any]]) -> list[str]:
+    """Process a stream batch; return the sequence numbers of the records that failed."""
+    failed: list[str] = []
+    by_account: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    sequence_of: dict[str, str] = {}
+    for record in records:
+        sequence = record["dynamodb"]["SequenceNumber"]
+        if record.get("eventName") != "INSERT":  # the mapping filters; verdicts are MODIFYs
+            continue
+        try:
+            transaction = parse(record)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            logger.set_correlation_id(sequence)
+            logger.error("Unreadable stream record", extra={"error": str(error)})
+            failed.append(sequence)
+            continue
+        by_account[transaction["accountId"]][transaction["transactionId"]] = transaction
+        sequence_of[transaction["transactionId"]] = sequence
+
+    analysed_at = iso_now()
+    analyses: list[Analysis] = []
+    for account_id, transactions in by_account.items():
+        batch = list(transactions.values())
+        try:
+            history = account_history(account_id, batch)
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("History query failed", extra={
+                "account": mask_account(account_id), "error": str(error)})
+            failed += [sequence_of[t["transactionId"]] for t in batch]
+            continue
+        for transaction, earlier in with_history(batch, history, RULES.history_needed):
+            verdict = evaluate(transaction, earlier, RULES)
+            analyses.append(Analysis(sequence_of[transaction["transactionId"]], transaction,
+                                     verdict, analysed_at))
+
+    first_sequence = records[0]["dynamodb"]["SequenceNumber"] if records else "0"
+    outcome = writer.write(analyses, shard_for(first_sequence))
+    failed += [analysis.sequence_number for analysis in outcome.failed]
+
+    alerts = [(a.sequence_number, Alert.from_item(a.analysed_item))
+              for a in outcome.committed if a.verdict.status == SUSPICIOUS]
+    alerts += [(analysis.sequence_number, Alert.from_item(stored))
+               for analysis, stored in outcome.already
+               if stored.get(FRAUD_STATUS) == SUSPICIOUS and NOTIFIED_AT not in stored]
+    failed += send_alerts(alerts)
+
+    _record_metrics(outcome.committed)
+    for analysis in outcome.committed:
+        logger.set_correlation_id(analysis.sequence_number)
+        logger.info("Transaction analysed", extra={
+            "transactionId": analysis.transaction["transactionId"],
+            "account": mask_account(analysis.transaction["accountId"]),
+            "status": analysis.verdict.status, "score": analysis.verdict.score,
+            "reasons": analysis.verdict.codes})
+    order = {record["dynamodb"]["SequenceNumber"]: n for n, record in enumerate(records)}
+    return sorted(set(failed), key=order.__getitem__)
+
+
+def _record_metrics(committed: list[Analysis]) -> None:
+    metrics.add_metric(name=TRANSACTIONS_ANALYSED, unit=MetricUnit.Count, value=len(committed))
+    metrics.add_metric(name=TRANSACTIONS_FLAGGED, unit=MetricUnit.Count,
+                       value=sum(a.verdict.status == SUSPICIOUS for a in committed))
+    hits: dict[str, int] = defaultdict(int)
+    for analysis in committed:
+        for code in analysis.verdict.codes:
+            hits[code] += 1
+    for code, count in hits.items():
+        with single_metric(name=RULE_HITS, unit=MetricUnit.Count, value=count,
+                           namespace=NAMESPACE) as metric:
+            metric.add_dimension(name=RULE_DIMENSION, value=code)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    failed = analyse(event.get("Records", []))
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}

@@ -1,0 +1,39 @@
+"""An account's history for the rules: the index's answer merged with the batch's own records.
+
+Pure: the stream batch and what the ``byAccount`` index returned go in, each batch transaction
+comes out with the account's transactions that precede it. Order is by ``timestamp``, then
+``transactionId`` (so equal timestamps order the same way on every replay).
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Transaction = Mapping[str, Any]
+
+
+def order_key(transaction: Transaction) -> tuple[int, str]:
+    return int(transaction["timestamp"]), transaction["transactionId"]
+
+
+def earlier_count(fetched: Iterable[Transaction], first: Transaction) -> int:
+    """How many of ``fetched`` come before ``first`` (to know whether to read another page)."""
+    boundary = order_key(first)
+    return sum(1 for transaction in fetched if order_key(transaction) < boundary)
+
+
+def with_history(batch: Iterable[Transaction], fetched: Iterable[Transaction], needed: int,
+                 ) -> list[tuple[Transaction, list[Transaction]]]:
+    """Each of one account's ``batch`` transactions, in order, with its ``needed`` predecessors.
+
+    ``fetched`` (from the index) and ``batch`` may overlap: a transaction is counted once, and
+    the batch's copy (the full stream image) wins.
+    """
+    known = {transaction["transactionId"]: transaction for transaction in fetched}
+    batch = sorted(batch, key=order_key)
+    known.update((transaction["transactionId"], transaction) for transaction in batch)
+    timeline = sorted(known.values(), key=order_key)
+    position = {transaction["transactionId"]: index for index, transaction in enumerate(timeline)}
+    return [(transaction,
+             timeline[max(0, position[transaction["transactionId"]] - needed):
+                      position[transaction["transactionId"]]])
+            for transaction in batch]

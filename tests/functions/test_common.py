@@ -1,0 +1,76 @@
+"""The small shared modules: exact JSON, masking, card-number detection, time, no floats."""
+
+import ast
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from common import json_codec
+from common.clock import iso, utc_day, utc_hour
+from common.privacy import looks_like_card_number, mask_account
+from common.transaction import PUBLIC_FIELDS
+
+from shared.api_document import load_openapi
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+
+
+def test_json_keeps_decimals_exact_both_ways():
+    parsed = json_codec.loads('{"a": 0.1, "b": [1e3, 12.50], "c": 7}')
+    assert parsed == {"a": Decimal("0.1"), "b": [Decimal("1E+3"), Decimal("12.50")], "c": 7}
+    assert json_codec.dumps(parsed) == '{"a":0.1,"b":[1000,12.50],"c":7}'
+
+
+def test_json_refuses_floats_nan_and_duplicate_keys():
+    with pytest.raises(TypeError):
+        json_codec.dumps({"amount": 0.1})
+    with pytest.raises(ValueError, match="not a JSON number"):
+        json_codec.loads('{"amount": NaN}')
+    with pytest.raises(json_codec.DuplicateKeyError):
+        json_codec.loads('{"a": 1, "a": 1}')
+
+
+def test_no_function_code_converts_to_float():
+    """No ``float(...)`` anywhere in functions/: an amount cannot pass through one."""
+    offenders = [f"{path.relative_to(FUNCTIONS)}:{node.lineno}"
+                 for path in FUNCTIONS.rglob("*.py")
+                 for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                 and node.func.id == "float"]
+    assert offenders == []
+
+
+def test_functions_never_import_shared():
+    offenders = [str(path.relative_to(FUNCTIONS)) for path in FUNCTIONS.rglob("*.py")
+                 for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Import | ast.ImportFrom)
+                 and any(name.split(".")[0] == "shared" for name in (
+                     [node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [alias.name for alias in node.names]))]
+    assert offenders == []
+
+
+def test_public_fields_are_the_openapi_stored_transaction():
+    schema = load_openapi()["components"]["schemas"]["StoredTransaction"]
+    assert set(PUBLIC_FIELDS) == set(schema["properties"])
+
+
+@pytest.mark.parametrize(("account", "masked"), [("acc-000123", "****0123"), ("ab", "****ab")])
+def test_masking_keeps_the_last_4_only(account, masked):
+    assert mask_account(account) == masked
+
+
+@pytest.mark.parametrize(("value", "card"), [
+    ("4111111111111111", True), ("5555555555554444", True), ("378282246310005", True),
+    ("4111111111111112", False), ("411111111111", False), ("41111111111111111111", False),
+    ("4111-1111-1111-1111", False), ("\uff14" + "\uff11" * 15, False),
+])
+def test_card_numbers_are_13_to_19_ascii_digits_passing_luhn(value, card):
+    assert looks_like_card_number(value) is card
+
+
+def test_time_helpers_are_utc_and_millisecond_exact():
+    assert utc_day(1_714_607_999_999) == "2024-05-01"
+    assert utc_day(1_714_608_000_000) == "2024-05-02"
+    assert utc_hour(1_714_607_999_999) == 23
+    assert iso(1_714_564_800_007) == "2024-05-01T12:00:00.007Z"
