@@ -1,10 +1,58 @@
 """observability-alarms
 
-Alarms, the ops topic and the dashboard.
-
-Not built yet (issue #7); it validates the configuration and exports nothing.
+Tells the team when the platform is unhealthy, and shows it at a glance: alarms on every
+function's error rate and throttles, the stream's lag, both dead-letter queues and the API's
+5XX rate and p99 latency, all notifying the encrypted ops topic (and fraud:alertEmail); one
+dashboard of the same signals and the platform's own counters.
 """
 
+import pulumi
+import pulumi_aws as aws
+from alarms import PlatformAlarms, PlatformAlarmsArgs, alarm_arn_pattern, platform_alarms
+from dashboard import PlatformDashboard, PlatformDashboardArgs
+from monitored import read_monitored
+from ops_topic import AlarmPublishers, OpsTopic, OpsTopicArgs
+
+from shared.layers import COMPUTE, DATA, EDGE
+from shared.naming import resource_name
+from shared.outputs import DataOutputs, ObservabilityOutputs
 from shared.program import start_layer
+from shared.refs import Upstream
 
 settings = start_layer()
+suffix = settings.environment_suffix
+partition = aws.get_partition()
+account_id = aws.get_caller_identity().account_id
+
+data = Upstream(DATA, settings)
+monitored = read_monitored(data, Upstream(COMPUTE, settings), Upstream(EDGE, settings))
+
+ops = OpsTopic("ops", OpsTopicArgs(
+    topic_name=resource_name("sns", "ops-alarms", suffix),
+    kms_key_arn=data.require(DataOutputs.KMS_KEY_ARN),
+    publishers=AlarmPublishers(
+        service_principal=f"cloudwatch.{partition.dns_suffix}",
+        account_id=account_id,
+        alarm_arn_pattern=alarm_arn_pattern(partition.partition, settings.region, account_id,
+                                            suffix),
+    ),
+    alert_email=settings.alert_email,
+))
+
+alarms = PlatformAlarms("alarms", PlatformAlarmsArgs(
+    suffix=suffix,
+    topic_arn=ops.topic.arn,
+    alarms=platform_alarms(monitored),
+))
+
+dashboard = PlatformDashboard("dashboard", PlatformDashboardArgs(
+    name=resource_name("dashboard", "fraud-platform", suffix),
+    region=settings.region,
+    monitored=monitored,
+    alarm_arns=alarms.arns,
+    reserved_concurrency=settings.reserved_concurrency,
+))
+
+pulumi.export(ObservabilityOutputs.OPS_TOPIC_ARN, ops.topic.arn)
+pulumi.export(ObservabilityOutputs.DASHBOARD_NAME, dashboard.dashboard.dashboard_name)
+pulumi.export(ObservabilityOutputs.ALARM_NAMES, alarms.names)
