@@ -3,7 +3,6 @@
 import json
 from decimal import Decimal
 
-import boto3
 import pytest
 from common import json_codec
 from common.clock import now_ms
@@ -34,14 +33,14 @@ def get(app, context, transaction_id):
     return response["statusCode"], json_codec.loads(response["body"]), response
 
 
-def stored_items(outputs):
+def stored_items(dynamodb, outputs):
     table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
-    return [from_item(item) for item in boto3.client("dynamodb").scan(TableName=table)["Items"]]
+    return [from_item(item) for item in dynamodb.scan(TableName=table)["Items"]]
 
 
 # ---- 201 / 200 / 409 ----
 
-def test_a_new_transaction_is_stored_pending_with_201(process_app, context, outputs):
+def test_a_new_transaction_is_stored_pending_with_201(process_app, context, outputs, dynamodb):
     status, body, response = post(process_app, context, VALID)
     assert status == 201
     assert response["multiValueHeaders"].get("Content-Type", [None])[0] == "application/json" \
@@ -51,44 +50,45 @@ def test_a_new_transaction_is_stored_pending_with_201(process_app, context, outp
     assert body["amount"] == Decimal("125.4")
     assert len(body["transactionId"]) == 36  # a server-made UUID
     assert abs(body["timestamp"] - now_ms()) < 60_000
-    [item] = stored_items(outputs)
+    [item] = stored_items(dynamodb, outputs)
     assert item["transactionId"] == body["transactionId"]
     assert item["amount"] == Decimal("125.40")
     assert item["fraudStatus"] == "PENDING"
 
 
 def test_amounts_stay_exact_decimals_from_body_to_table_to_response(process_app, context,
-                                                                     outputs):
+                                                                     outputs, dynamodb):
     text = ('{"transactionId": "exact-1", "accountId": "acc-1", "amount": 999999.99, '
             '"currency": "USD", "merchantId": "m", "merchantCategory": "5411", "country": "US"}')
     status, _, response = post(process_app, context, text)
     assert status == 201
     assert '"amount":999999.99' in response["body"]
     table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
-    raw = boto3.client("dynamodb").scan(TableName=table)["Items"][0]
+    raw = dynamodb.scan(TableName=table)["Items"][0]
     assert raw["amount"] == {"N": "999999.99"}
     status, _, response = get(process_app, context, "exact-1")
     assert '"amount":999999.99' in response["body"]
 
 
 def test_posting_the_same_transaction_again_returns_the_stored_item_with_200(
-        process_app, context, outputs):
+        process_app, context, outputs, dynamodb):
     body = {**VALID, "transactionId": "client-key-1", "timestamp": now_ms() - 1000}
     first_status, first, _ = post(process_app, context, body)
     second_status, second, _ = post(process_app, context, body)
     assert (first_status, second_status) == (201, 200)
     assert second == first
     assert_conforms(COLLECTION, "post", 200, second)
-    assert len(stored_items(outputs)) == 1
+    assert len(stored_items(dynamodb, outputs)) == 1
 
 
-def test_a_replay_without_timestamp_finds_the_stored_transaction(process_app, context, outputs):
+def test_a_replay_without_timestamp_finds_the_stored_transaction(process_app, context, outputs,
+                                                                 dynamodb):
     body = {**VALID, "transactionId": "client-key-2"}
     first_status, first, _ = post(process_app, context, body)
     second_status, second, _ = post(process_app, context, body)
     assert (first_status, second_status) == (201, 200)
     assert second["timestamp"] == first["timestamp"]
-    assert len(stored_items(outputs)) == 1
+    assert len(stored_items(dynamodb, outputs)) == 1
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -98,14 +98,14 @@ def test_a_replay_without_timestamp_finds_the_stored_transaction(process_app, co
     ({"timestamp": 1_700_000_000_001}, "timestamp"),
 ])
 def test_the_same_id_with_other_content_is_a_409_and_changes_nothing(
-        process_app, context, outputs, change, field):
+        process_app, context, outputs, change, field, dynamodb):
     original = {**VALID, "transactionId": "client-key-3", "timestamp": 1_700_000_000_000}
     assert post(process_app, context, original)[0] == 201
     status, body, _ = post(process_app, context, {**original, **change})
     assert status == 409
     assert_conforms(COLLECTION, "post", 409, body)
     assert [error["field"] for error in body["errors"]] == [field]
-    [item] = stored_items(outputs)
+    [item] = stored_items(dynamodb, outputs)
     assert (item["amount"], item["currency"], item["timestamp"]) == (
         Decimal("125.40"), "EUR", 1_700_000_000_000)
     assert "channel" not in item
@@ -124,8 +124,8 @@ def test_a_concurrent_first_write_of_the_same_key_is_judged_by_content(
     status, _, _ = post(process_app, context,
                         {**VALID, "transactionId": "race-1", "timestamp": timestamp})
     assert status == expected
-    assert len(stored_items(outputs)) == 1
-    assert stored_items(outputs)[0]["amount"] == Decimal(competitor_amount)
+    assert len(stored_items(dynamodb, outputs)) == 1
+    assert stored_items(dynamodb, outputs)[0]["amount"] == Decimal(competitor_amount)
 
 
 # ---- 400 ----
@@ -174,13 +174,13 @@ BAD_REQUESTS = {
 
 @pytest.mark.parametrize("case", BAD_REQUESTS)
 def test_bad_input_is_a_400_naming_each_field_and_stores_nothing(
-        process_app, context, outputs, case):
+        process_app, context, outputs, case, dynamodb):
     text, fields = BAD_REQUESTS[case]
     status, body, _ = post(process_app, context, text)
     assert status == 400
     assert_conforms(COLLECTION, "post", 400, body)
     assert sorted(error["field"] for error in body["errors"]) == sorted(fields)
-    assert stored_items(outputs) == []
+    assert stored_items(dynamodb, outputs) == []
 
 
 def test_the_card_number_rejection_says_why(process_app, context):
@@ -219,9 +219,10 @@ def test_a_base64_encoded_body_is_decoded(process_app, context):
 
 # ---- GET ----
 
-def test_get_returns_the_item_with_its_verdict_once_analysed(process_app, context, outputs):
+def test_get_returns_the_item_with_its_verdict_once_analysed(process_app, context, outputs,
+                                                             dynamodb):
     _, created, _ = post(process_app, context, {**VALID, "transactionId": "read-me"})
-    boto3.client("dynamodb").update_item(
+    dynamodb.update_item(
         TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
         Key={"transactionId": {"S": "read-me"}, "timestamp": {"N": str(created["timestamp"])}},
         UpdateExpression="SET fraudStatus = :s, fraudScore = :n, fraudReasons = :r, "
@@ -259,9 +260,9 @@ def test_a_path_the_id_route_cannot_match_is_a_400(process_app, context):
 # ---- 500, logs, call counts ----
 
 def test_a_fault_is_a_500_with_the_request_id_and_no_trace(process_app, context, outputs,
-                                                          session, log_lines):
+                                                          session, log_lines, dynamodb):
     logs = log_lines(process_app)
-    boto3.client("dynamodb").delete_table(TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME])
+    dynamodb.delete_table(TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME])
     event = api_event("POST", COLLECTION, _body(), request_id="req-500-check")
     try:
         response = process_app.lambda_handler(event, context)

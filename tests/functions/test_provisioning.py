@@ -2,7 +2,6 @@
 
 import json
 
-import boto3
 import pytest
 from common.data_model import STATS, TRANSACTIONS
 
@@ -38,8 +37,8 @@ def test_names_follow_the_naming_module(outputs):
     (DataOutputs.TRANSACTIONS_TABLE_NAME, TRANSACTIONS),
     (DataOutputs.STATS_TABLE_NAME, STATS),
 ])
-def test_tables_have_the_data_model_keys_indexes_stream_and_key(outputs, output, table):
-    described = boto3.client("dynamodb").describe_table(TableName=outputs[output])["Table"]
+def test_tables_have_the_data_model_keys_indexes_stream_and_key(outputs, output, table, session):
+    described = session.client("dynamodb").describe_table(TableName=outputs[output])["Table"]
     assert described["KeySchema"] == [
         {"AttributeName": table.hash_key.name, "KeyType": "HASH"},
         {"AttributeName": table.range_key.name, "KeyType": "RANGE"}]
@@ -58,15 +57,15 @@ def test_tables_have_the_data_model_keys_indexes_stream_and_key(outputs, output,
     assert described["SSEDescription"]["KMSMasterKeyArn"] == outputs[DataOutputs.KMS_KEY_ARN]
 
 
-def test_transactions_table_has_point_in_time_recovery(outputs):
-    backups = boto3.client("dynamodb").describe_continuous_backups(
+def test_transactions_table_has_point_in_time_recovery(outputs, session):
+    backups = session.client("dynamodb").describe_continuous_backups(
         TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME])
     assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
         "PointInTimeRecoveryStatus"] == "ENABLED"
 
 
-def test_queues_are_encrypted_and_alerts_redrive_to_their_dlq(outputs):
-    sqs = boto3.client("sqs")
+def test_queues_are_encrypted_and_alerts_redrive_to_their_dlq(outputs, session):
+    sqs = session.client("sqs")
     alerts = sqs.get_queue_attributes(QueueUrl=outputs[DataOutputs.ALERTS_QUEUE_URL],
                                       AttributeNames=["All"])["Attributes"]
     assert json.loads(alerts["RedrivePolicy"]) == {
@@ -83,8 +82,8 @@ def test_queues_are_encrypted_and_alerts_redrive_to_their_dlq(outputs):
     assert dlq["MessageRetentionPeriod"] == str(data_layer.ANALYSIS_DLQ.retention_seconds)
 
 
-def test_bucket_encrypts_with_the_key_and_blocks_public_access(outputs):
-    s3 = boto3.client("s3")
+def test_bucket_encrypts_with_the_key_and_blocks_public_access(outputs, session):
+    s3 = session.client("s3")
     bucket = outputs[DataOutputs.REPORTS_BUCKET_NAME]
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"] == {
@@ -94,8 +93,8 @@ def test_bucket_encrypts_with_the_key_and_blocks_public_access(outputs):
     assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == REGION
 
 
-def test_key_rotation_is_on(outputs):
-    kms = boto3.client("kms")
+def test_key_rotation_is_on(outputs, session):
+    kms = session.client("kms")
     assert kms.get_key_rotation_status(KeyId=outputs[DataOutputs.KMS_KEY_ARN])[
         "KeyRotationEnabled"]
 
@@ -108,11 +107,12 @@ def test_a_second_call_finds_everything_and_creates_nothing(outputs, session):
             if key != DataOutputs.TRANSACTIONS_STREAM_ARN} == {
         key: value for key, value in outputs.items()
         if key != DataOutputs.TRANSACTIONS_STREAM_ARN}
-    assert len(boto3.client("kms").list_keys()["Keys"]) == 1
-    assert len(boto3.client("dynamodb").list_tables()["TableNames"]) == 2
-    assert len(boto3.client("sqs").list_queues()["QueueUrls"]) == len(data_layer.QUEUES)
-    assert len(boto3.client("sns").list_topics()["Topics"]) == 1
-    assert len(boto3.client("s3").list_buckets()["Buckets"]) == 1
+    assert len(session.client("kms").list_keys()["Keys"]) == 1
+    assert len(session.client("dynamodb").list_tables()["TableNames"]) == 2
+    assert len(session.client("sqs").list_queues(QueueNamePrefix="sqs-")["QueueUrls"]) == len(
+        data_layer.QUEUES)
+    assert len(session.client("sns").list_topics()["Topics"]) == 1
+    assert len(session.client("s3").list_buckets()["Buckets"]) == 1
 
 
 def test_outputs_fill_every_functions_environment(outputs):

@@ -1,0 +1,78 @@
+"""Write a day's fraud report (JSON and HTML) under ``reports/YYYY/MM/DD/`` in the bucket.
+
+Reads only the day's aggregates (one Query on the stats table's day partition, at most
+24 x STATS_SHARDS small items) and the day's flagged transactions (the sparse ``byFlaggedDay``
+index), never a scan: the same calls for a thousand or a million transactions a day.
+Regenerating a day overwrites the same two objects with the same content.
+"""
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from common import environment as env
+from common import json_codec
+from common.clock import iso_now
+from common.data_model import FLAGGED_DAY, STATS_DAY
+from common.metrics import NAMESPACE, REPORTS_GENERATED
+from common.transaction import from_item
+
+from generate_report.html import render_html
+from generate_report.report import build_report, report_day, report_keys
+
+SERVICE = "generate-report"
+TRANSACTIONS_TABLE = os.environ[env.TRANSACTIONS_TABLE]
+BY_FLAGGED_DAY_INDEX = os.environ[env.BY_FLAGGED_DAY_INDEX]
+STATS_TABLE = os.environ[env.STATS_TABLE]
+REPORTS_BUCKET = os.environ[env.REPORTS_BUCKET]
+KMS_KEY_ARN = os.environ[env.KMS_KEY_ARN]
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+dynamodb = boto3.client("dynamodb")
+s3 = boto3.client("s3")
+
+def _query_all(**request: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        page = dynamodb.query(**request)
+        items += (from_item(item) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _put(key: str, body: str, content_type: str, generated_at: str) -> None:
+    s3.put_object(Bucket=REPORTS_BUCKET, Key=key, Body=body.encode("utf-8"),
+                  ContentType=content_type, ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=KMS_KEY_ARN, Metadata={"generated-at": generated_at})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    day = report_day(event, datetime.now(UTC).date())
+    stats_items = _query_all(
+        TableName=STATS_TABLE, KeyConditionExpression="#day = :day",
+        ExpressionAttributeNames={"#day": STATS_DAY.name},
+        ExpressionAttributeValues={":day": {"S": day}})
+    flagged_items = _query_all(
+        TableName=TRANSACTIONS_TABLE, IndexName=BY_FLAGGED_DAY_INDEX,
+        KeyConditionExpression="#day = :day",
+        ExpressionAttributeNames={"#day": FLAGGED_DAY.name},
+        ExpressionAttributeValues={":day": {"S": day}})
+    report = build_report(day, stats_items, flagged_items)
+    json_key, html_key = report_keys(day)
+    generated_at = iso_now()
+    _put(json_key, json_codec.dumps(report), "application/json", generated_at)
+    _put(html_key, render_html(report), "text/html; charset=utf-8", generated_at)
+    metrics.add_metric(name=REPORTS_GENERATED, unit=MetricUnit.Count, value=1)
+    summary = {"day": day, "bucket": REPORTS_BUCKET, "jsonKey": json_key, "htmlKey": html_key,
+               "transactions": report["totals"]["transactions"],
+               "flagged": report["totals"]["flagged"]}
+    logger.info("Report written", extra=summary)
+    return summary
