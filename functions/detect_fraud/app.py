@@ -10,6 +10,7 @@ suspicious and not yet notified) sends its alert again: notify-team drops duplic
 
 import os
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -33,7 +34,7 @@ from common.stats import shard_for
 from common.transaction import FRAUD_STATUS, NOTIFIED_AT, SUSPICIOUS, from_item
 
 from detect_fraud.history import earlier_count, order_key, with_history
-from detect_fraud.verdicts import Analysis, VerdictWriter
+from detect_fraud.verdicts import Analysis, VerdictWriter, WriteOutcome
 
 SERVICE = "detect-fraud"
 TRANSACTIONS_TABLE = os.environ[env.TRANSACTIONS_TABLE]
@@ -117,11 +118,18 @@ def send_alerts(alerts: list[tuple[str, Alert]]) -> list[str]:
     return failed
 
 
-def analyse(records: list[dict[str, Any]]) -> list[str]:
-    """Process a stream batch; return the sequence numbers of the records that failed."""
-    failed: list[str] = []
-    by_account: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    sequence_of: dict[str, str] = {}
+@dataclass
+class StreamBatch:
+    """A batch's readable INSERT records, by account (the same transaction once)."""
+
+    accounts: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(dict))  # account → transaction id → transaction
+    sequence_of: dict[str, str] = field(default_factory=dict)  # transaction id → sequence no.
+    unreadable: list[str] = field(default_factory=list)  # sequence numbers
+
+
+def read_batch(records: list[dict[str, Any]]) -> StreamBatch:
+    batch = StreamBatch()
     for record in records:
         sequence = record["dynamodb"]["SequenceNumber"]
         if record.get("eventName") != "INSERT":  # the mapping filters; verdicts are MODIFYs
@@ -131,48 +139,67 @@ def analyse(records: list[dict[str, Any]]) -> list[str]:
         except (KeyError, TypeError, ValueError, ArithmeticError) as error:
             logger.set_correlation_id(sequence)
             logger.error("Unreadable stream record", extra={"error": str(error)})
-            failed.append(sequence)
+            batch.unreadable.append(sequence)
             continue
-        by_account[transaction["accountId"]][transaction["transactionId"]] = transaction
-        sequence_of[transaction["transactionId"]] = sequence
+        batch.accounts[transaction["accountId"]][transaction["transactionId"]] = transaction
+        batch.sequence_of[transaction["transactionId"]] = sequence
+    return batch
 
+
+def score(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
+    """Verdicts of the batch's transactions; the sequence numbers left without one."""
     analysed_at = iso_now()
     analyses: list[Analysis] = []
-    for account_id, transactions in by_account.items():
-        batch = list(transactions.values())
+    unscored: list[str] = []
+    for account_id, by_id in batch.accounts.items():
+        transactions = list(by_id.values())
         try:
-            history = account_history(account_id, batch)
+            history = account_history(account_id, transactions)
         except (ClientError, BotoCoreError) as error:
             logger.warning("History query failed", extra={
                 "account": mask_account(account_id), "error": str(error)})
-            failed += [sequence_of[t["transactionId"]] for t in batch]
+            unscored += [batch.sequence_of[t["transactionId"]] for t in transactions]
             continue
-        for transaction, earlier in with_history(batch, history, RULES.history_needed):
-            verdict = evaluate(transaction, earlier, RULES)
-            analyses.append(Analysis(sequence_of[transaction["transactionId"]], transaction,
-                                     verdict, analysed_at))
+        for transaction, earlier in with_history(transactions, history, RULES.history_needed):
+            analyses.append(Analysis(batch.sequence_of[transaction["transactionId"]],
+                                     transaction, evaluate(transaction, earlier, RULES),
+                                     analysed_at))
+    return analyses, unscored
 
-    first_sequence = records[0]["dynamodb"]["SequenceNumber"] if records else "0"
-    outcome = writer.write(analyses, shard_for(first_sequence))
-    failed += [analysis.sequence_number for analysis in outcome.failed]
 
-    alerts = [(a.sequence_number, Alert.from_item(a.analysed_item))
-              for a in outcome.committed if a.verdict.status == SUSPICIOUS]
+def alerts_of(outcome: WriteOutcome) -> list[tuple[str, Alert]]:
+    """Alerts for new suspicious verdicts, and for stored ones whose alert may be lost."""
+    alerts = [(analysis.sequence_number, Alert.from_item(analysis.analysed_item))
+              for analysis in outcome.committed if analysis.verdict.status == SUSPICIOUS]
     alerts += [(analysis.sequence_number, Alert.from_item(stored))
                for analysis, stored in outcome.already
                if stored.get(FRAUD_STATUS) == SUSPICIOUS and NOTIFIED_AT not in stored]
-    failed += send_alerts(alerts)
+    return alerts
 
+
+def analyse(records: list[dict[str, Any]]) -> list[str]:
+    """Process a stream batch; the sequence numbers of the records that failed, in order."""
+    batch = read_batch(records)
+    analyses, unscored = score(batch)
+    first_sequence = records[0]["dynamodb"]["SequenceNumber"] if records else "0"
+    outcome = writer.write(analyses, shard_for(first_sequence))
+    unqueued = send_alerts(alerts_of(outcome))
     _record_metrics(outcome.committed)
-    for analysis in outcome.committed:
+    _log_verdicts(outcome.committed)
+    failed = {*batch.unreadable, *unscored, *(a.sequence_number for a in outcome.failed),
+              *unqueued}
+    return [record["dynamodb"]["SequenceNumber"] for record in records
+            if record["dynamodb"]["SequenceNumber"] in failed]
+
+
+def _log_verdicts(committed: list[Analysis]) -> None:
+    for analysis in committed:
         logger.set_correlation_id(analysis.sequence_number)
         logger.info("Transaction analysed", extra={
             "transactionId": analysis.transaction["transactionId"],
             "account": mask_account(analysis.transaction["accountId"]),
             "status": analysis.verdict.status, "score": analysis.verdict.score,
             "reasons": analysis.verdict.codes})
-    order = {record["dynamodb"]["SequenceNumber"]: n for n, record in enumerate(records)}
-    return sorted(set(failed), key=order.__getitem__)
 
 
 def _record_metrics(committed: list[Analysis]) -> None:

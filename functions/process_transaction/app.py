@@ -103,9 +103,11 @@ def _find(transaction_id: str) -> dict[str, Any] | None:
 
 def _replay(transaction: dict[str, Any], stored: dict[str, Any]) -> Response:
     """200 with the stored item when ``transaction`` repeats it, else 409."""
-    differing = [name for name in CLIENT_FIELDS
-                 if name in transaction or (name != TIMESTAMP.name and name in stored)
-                 if transaction.get(name) != stored.get(name)]
+    # A timestamp the client left out was the server's; every other field must match,
+    # including one sent before and left out now (or the reverse).
+    compared = [name for name in CLIENT_FIELDS
+                if name != TIMESTAMP.name or name in transaction]
+    differing = [name for name in compared if transaction.get(name) != stored.get(name)]
     if differing:
         logger.info("Transaction id reused with other content",
                     extra={"transactionId": stored[TRANSACTION_ID.name], "fields": differing})

@@ -1,5 +1,6 @@
 """detect-fraud on moto: verdicts, history, aggregates, alerts, partial failures, replays."""
 
+import importlib
 import json
 import math
 from collections import Counter
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError
+from common.environment import RULE_OVERRIDES
 from common.rules import RuleConfig, evaluate
 
 from shared.outputs import DataOutputs
@@ -285,3 +287,24 @@ def test_metrics_count_analysed_flagged_and_rules(detect_app, context, session, 
             values[key] += sum(blob[metric["Name"]])
     assert values == {"TransactionsAnalysed": 2, "TransactionsFlagged": 1,
                       "RuleHits/HIGH_AMOUNT": 1, "RuleHits/HIGH_RISK_MCC": 1}
+
+
+@pytest.fixture
+def detect_with_overrides(detect_app, monkeypatch):
+    """detect-fraud started with RULE_OVERRIDES set, as the compute stack passes them."""
+    monkeypatch.setenv(RULE_OVERRIDES, '{"highAmount": 500, "highAmountWeight": 50}')
+    importlib.reload(detect_app)
+    yield detect_app
+    monkeypatch.delenv(RULE_OVERRIDES)
+    importlib.reload(detect_app)
+
+
+def test_rule_overrides_from_the_environment_apply(detect_with_overrides, context, session,
+                                                   outputs):
+    items = [transaction(1, amount="500.00"), transaction(2, "acc-2", amount="499.99")]
+    store(session, outputs, items)
+    assert analyse(detect_with_overrides, context, items) == []
+    table = stored(session, outputs)
+    assert (table["txn-00001"]["fraudStatus"], table["txn-00001"]["fraudScore"]) == (
+        "SUSPICIOUS", 50)
+    assert table["txn-00002"]["fraudStatus"] == "CLEAR"

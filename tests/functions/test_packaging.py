@@ -1,0 +1,55 @@
+"""Each function as Lambda runs it: its package and common/ alone, its own environment only."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.lambdas import LAMBDAS, LambdaSpec, function_environment
+from shared.outputs import DataOutputs
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+FAKE_OUTPUTS = {value: f"example-{value}" for name, value in vars(DataOutputs).items()
+                if name.isupper()}
+
+
+def archive(spec: LambdaSpec, root: Path) -> Path:
+    """The deployment archive's layout: ``<package>/`` and ``common/`` at the root."""
+    for package in (spec.package, "common"):
+        shutil.copytree(FUNCTIONS / package, root / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def run_in_archive(spec: LambdaSpec, root: Path, code: str, **extra_env: str):
+    environment = {
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(root), "AWS_DEFAULT_REGION": "us-east-2",
+        # No credentials anywhere: not in the environment, files or instance metadata.
+        "AWS_CONFIG_FILE": str(root / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(root / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **function_environment(spec, FAKE_OUTPUTS), **extra_env,
+    }
+    return subprocess.run([sys.executable, "-c", code], cwd=root, env=environment,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
+def test_each_handler_imports_from_its_archive_without_credentials(spec, tmp_path):
+    root = archive(spec, tmp_path)
+    module, _, function = spec.handler.rpartition(".")
+    result = run_in_archive(spec, root, f"import {module} as m; assert callable(m.{function}); "
+                                        f"print(m.__file__)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(root))
+
+
+def test_bad_rule_overrides_stop_detect_fraud_at_start_with_a_clear_error(tmp_path):
+    [spec] = [spec for spec in LAMBDAS if spec.package == "detect_fraud"]
+    result = run_in_archive(spec, archive(spec, tmp_path), "import detect_fraud.app",
+                            RULE_OVERRIDES='{"velocityWindow": 30}')
+    assert result.returncode != 0
+    assert "RuleConfigError: invalid rule overrides" in result.stderr
+    assert "unknown key 'velocityWindow'" in result.stderr
