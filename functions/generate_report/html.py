@@ -7,8 +7,9 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-CHART_WIDTH, CHART_HEIGHT = 720, 220
-_MARGIN_LEFT, _MARGIN_BOTTOM, _MARGIN_TOP = 48, 28, 12
+CHART_WIDTH = 720
+PANEL_HEIGHT = 110  # one panel per series, each on its own scale: flagged is a small fraction
+_LEFT, _GAP, _AXIS = 48, 26, 20
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem;
@@ -21,7 +22,6 @@ td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
 .figures { display: flex; gap: 2rem; }
 .figure { background: #f0f4f8; padding: 0.8rem 1.2rem; border-radius: 6px; }
 .figure strong { display: block; font-size: 1.5rem; }
-.legend span { display: inline-block; width: 0.8rem; height: 0.8rem; margin: 0 0.3rem 0 1rem; }
 """
 
 
@@ -34,32 +34,36 @@ def _amount(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def _chart(hourly: list[dict[str, int]]) -> str:
-    """Bars per UTC hour: all transactions, and the flagged ones beside them."""
-    top = max([1] + [hour["transactions"] for hour in hourly])
-    plot_width = CHART_WIDTH - _MARGIN_LEFT
-    plot_height = CHART_HEIGHT - _MARGIN_BOTTOM - _MARGIN_TOP
-    slot = plot_width / 24
-    bar = slot * 0.4
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" '
-             f'height="{CHART_HEIGHT}" role="img" aria-label="Transactions and flagged per hour">',
-             f'<line x1="{_MARGIN_LEFT}" y1="{_MARGIN_TOP + plot_height}" x2="{CHART_WIDTH}" '
-             f'y2="{_MARGIN_TOP + plot_height}" stroke="#9aa5b1"/>',
-             f'<text x="{_MARGIN_LEFT - 6}" y="{_MARGIN_TOP + 10}" text-anchor="end" '
-             f'font-size="11">{top}</text>',
-             f'<text x="{_MARGIN_LEFT - 6}" y="{_MARGIN_TOP + plot_height}" text-anchor="end" '
-             'font-size="11">0</text>']
+def _panel(hourly: list[dict[str, int]], key: str, colour: str, top_y: float) -> list[str]:
+    """One row of 24 bars (a series per hour) scaled to its own maximum."""
+    peak = max([1] + [entry[key] for entry in hourly])
+    slot = (CHART_WIDTH - _LEFT) / 24
+    base = top_y + PANEL_HEIGHT
+    parts = [f'<text x="{_LEFT}" y="{top_y - 6:.0f}" font-size="12">{key} per hour (UTC)</text>',
+             f'<line x1="{_LEFT}" y1="{base}" x2="{CHART_WIDTH}" y2="{base}" stroke="#9aa5b1"/>',
+             f'<text x="{_LEFT - 6}" y="{top_y + 10:.0f}" text-anchor="end" '
+             f'font-size="11">{peak}</text>',
+             f'<text x="{_LEFT - 6}" y="{base:.0f}" text-anchor="end" font-size="11">0</text>']
     for entry in hourly:
-        x = _MARGIN_LEFT + entry["hour"] * slot + slot * 0.1
-        for offset, key, colour in ((0, "transactions", "#486581"), (bar, "flagged", "#d64545")):
-            height = plot_height * entry[key] / top
-            y = _MARGIN_TOP + plot_height - height
-            parts.append(f'<rect x="{x + offset:.1f}" y="{y:.1f}" width="{bar:.1f}" '
-                         f'height="{height:.1f}" fill="{colour}"><title>{entry["hour"]:02d}:00 '
-                         f'UTC: {entry[key]} {key}</title></rect>')
-        if entry["hour"] % 3 == 0:
-            parts.append(f'<text x="{x + bar:.1f}" y="{CHART_HEIGHT - 8}" text-anchor="middle" '
-                         f'font-size="11">{entry["hour"]:02d}h</text>')
+        height = PANEL_HEIGHT * entry[key] / peak
+        parts.append(f'<rect x="{_LEFT + entry["hour"] * slot + slot * 0.15:.1f}" '
+                     f'y="{base - height:.1f}" width="{slot * 0.7:.1f}" height="{height:.1f}" '
+                     f'fill="{colour}"><title>{entry["hour"]:02d}:00 UTC: {entry[key]} {key}'
+                     "</title></rect>")
+    return parts
+
+
+def _chart(hourly: list[dict[str, int]]) -> str:
+    """Transactions and flagged transactions per UTC hour, as two bar panels."""
+    height = 2 * (PANEL_HEIGHT + _GAP) + _AXIS
+    slot = (CHART_WIDTH - _LEFT) / 24
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" height="{height}" '
+             'role="img" aria-label="Transactions and flagged transactions per hour">',
+             *_panel(hourly, "transactions", "#486581", _GAP),
+             *_panel(hourly, "flagged", "#d64545", 2 * _GAP + PANEL_HEIGHT)]
+    parts += [f'<text x="{_LEFT + hour * slot + slot / 2:.1f}" y="{height - 4}" '
+              f'text-anchor="middle" font-size="11">{hour:02d}h</text>'
+              for hour in range(0, 24, 3)]
     parts.append("</svg>")
     return "".join(parts)
 
@@ -94,8 +98,6 @@ def render_html(report: dict[str, Any]) -> str:
 <div class="figure">Flagged rate<strong>{escape(str(totals["flaggedRatePercent"]))} %</strong></div>
 </div>
 <h2>Transactions and flagged per hour</h2>
-<p class="legend"><span style="background:#486581"></span>transactions
-<span style="background:#d64545"></span>flagged</p>
 {_chart(report["hourly"])}
 <h2>Amount per currency</h2>
 <table><tr><th>Currency</th><th class="number">Amount</th></tr>{amounts}</table>

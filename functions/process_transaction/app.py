@@ -131,7 +131,8 @@ def invalid_request(error: InvalidRequest) -> Response:
 @app.not_found
 def not_found(_: Exception) -> Response:
     # API Gateway only forwards the two routes; a path the id route cannot match is a bad id.
-    if app.current_event.path.startswith("/transactions/"):
+    event = app.current_event
+    if event.http_method == "GET" and event.path.startswith("/transactions/"):
         return invalid_request(InvalidRequest("Invalid transaction id", [
             FieldError("id", "must be 1 to 64 of A-Z, a-z, 0-9, _ and -")]))
     return _json(404, {"message": "No such resource"})
