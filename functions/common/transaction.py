@@ -10,7 +10,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from common.data_model import ACCOUNT_ID, FLAGGED_DAY, TIMESTAMP, TRANSACTION_ID
+from common.data_model import ACCOUNT_ID, TIMESTAMP, TRANSACTION_ID
 
 # Fraud status of an item: PENDING until detect-fraud writes its verdict.
 PENDING = "PENDING"
@@ -30,7 +30,6 @@ CLIENT_FIELDS = (TRANSACTION_ID.name, ACCOUNT_ID.name, "amount", "currency", "me
                  "merchantCategory", TIMESTAMP.name, "country", "channel")
 # What the API returns: the OpenAPI document's StoredTransaction (a test holds them equal).
 PUBLIC_FIELDS = (*CLIENT_FIELDS, FRAUD_STATUS, FRAUD_SCORE, FRAUD_REASONS, ANALYZED_AT)
-INTERNAL_FIELDS = (FRAUD_REASON_DETAILS, FLAGGED_DAY.name, NOTIFIED_AT)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

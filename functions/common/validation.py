@@ -90,8 +90,14 @@ def parse_transaction(body: str | None, now_ms: int) -> dict[str, Any]:
     if errors:
         raise InvalidRequest("Invalid transaction", errors)
     transaction = dict(document)
-    transaction["amount"] = Decimal(document["amount"]).normalize()
+    transaction["amount"] = _canonical(Decimal(document["amount"]))
     return transaction
+
+
+def _canonical(amount: Decimal) -> Decimal:
+    """The amount as DynamoDB gives it back: no trailing zeros, no exponent (12.5, 1000000)."""
+    normalized = amount.normalize()
+    return normalized if normalized.as_tuple().exponent <= 0 else normalized.quantize(1)
 
 
 def _schema_errors(document: dict[str, Any]) -> list[FieldError]:

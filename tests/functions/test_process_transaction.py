@@ -70,6 +70,18 @@ def test_amounts_stay_exact_decimals_from_body_to_table_to_response(process_app,
     assert '"amount":999999.99' in response["body"]
 
 
+@pytest.mark.parametrize(("sent", "stored_as"), [
+    ("1000000.00", "1000000"), ("1e3", "1000"), ("0.10", "0.1"), ("12.5", "12.5")])
+def test_amounts_are_stored_in_dynamodbs_canonical_form(process_app, context, outputs,
+                                                        dynamodb, sent, stored_as):
+    text = _body().replace("125.40", sent)
+    status, _, response = post(process_app, context, text)
+    assert status == 201
+    assert f'"amount":{stored_as},' in response["body"]
+    raw = dynamodb.scan(TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME])["Items"][0]
+    assert raw["amount"] == {"N": stored_as}
+
+
 def test_posting_the_same_transaction_again_returns_the_stored_item_with_200(
         process_app, context, outputs, dynamodb):
     body = {**VALID, "transactionId": "client-key-1", "timestamp": now_ms() - 1000}
