@@ -7,9 +7,7 @@ data layer. A handler module is imported once its environment is set, as a cold 
 import importlib
 import io
 import json
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -23,13 +21,6 @@ from moto.dynamodb import models as moto_dynamodb_models
 from shared.lambdas import LAMBDAS, function_environment
 from shared.outputs import DataOutputs
 from shared.provisioning import provision_data_layer
-
-# The handler packages import as they do in their Lambda archive (``process_transaction.app``,
-# ``common``). An editable install maps only the packages that existed when it ran, so a venv
-# made before a package was added needs functions/ on the path; it changes nothing otherwise.
-FUNCTIONS_DIR = str(Path(__file__).resolve().parents[2] / "functions")
-if FUNCTIONS_DIR not in sys.path:
-    sys.path.append(FUNCTIONS_DIR)
 
 SUFFIX = "test"
 REGION = "us-east-2"
