@@ -2,7 +2,9 @@
 
 Powertools adds a ``service`` dimension to every metric of a function's ``Metrics`` object,
 valued with the function's id (``shared.lambdas`` ``LambdaSpec.id``, e.g. ``detect-fraud``).
-:data:`RULE_HITS` is emitted on its own, with the rule code as its only dimension.
+:data:`RULE_HITS` is emitted on its own, one metric per rule code in :data:`RULE_DIMENSION`;
+in Lambda it carries the ``service`` dimension too, because the compute stack sets
+``POWERTOOLS_SERVICE_NAME`` (the dashboard charts it with both).
 """
 
 NAMESPACE = "FraudDetection"
