@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from common.data_model import BY_ACCOUNT, BY_FLAGGED_DAY
 from encryption import KeyPolicyScope, ProjectKey, ProjectKeyArgs, key_policy
-from messaging import AlertQueues, AlertQueuesArgs, NotificationsTopic, NotificationsTopicArgs
+from messaging import AlertQueues, AlertQueuesArgs, topic_policy
 from storage import ReportsBucket, ReportsBucketArgs
 from tables import DataTables, DataTablesArgs
 
@@ -26,6 +26,7 @@ from shared.data_layer import (
 from shared.naming import bucket_name, resource_name
 from shared.outputs import DataOutputs
 from shared.program import start_layer
+from shared.topics import EncryptedTopic, EncryptedTopicArgs
 
 settings = start_layer()
 suffix = settings.environment_suffix
@@ -55,10 +56,11 @@ reports = ReportsBucket("reports", ReportsBucketArgs(
 
 queues = AlertQueues("queues", AlertQueuesArgs(suffix=suffix, kms_key_arn=key.arn))
 
-notifications = NotificationsTopic("notifications", NotificationsTopicArgs(
+account_root_arn = f"arn:{partition.partition}:iam::{account_id}:root"
+notifications = EncryptedTopic("notifications", EncryptedTopicArgs(
     topic_name=resource_name("sns", NOTIFICATIONS_TOPIC_PURPOSE, suffix),
     kms_key_arn=key.arn,
-    account_root_arn=f"arn:{partition.partition}:iam::{account_id}:root",
+    policy=lambda topic_arn: topic_policy(topic_arn, account_root_arn),
     alert_email=settings.alert_email,
 ))
 

@@ -1,4 +1,4 @@
-"""The SQS queues and the SNS notifications topic, all encrypted with the project key."""
+"""The SQS queues, encrypted with the project key, and the notifications topic's policy."""
 
 import json
 from dataclasses import dataclass
@@ -96,48 +96,3 @@ class AlertQueues(pulumi.ComponentResource):
             "deadLetterTargetArn": self.queues[queue.dead_letter.purpose].arn,
             "maxReceiveCount": queue.max_receive_count,
         })
-
-
-@dataclass(frozen=True)
-class NotificationsTopicArgs:
-    topic_name: str
-    kms_key_arn: pulumi.Input[str]
-    account_root_arn: str
-    alert_email: str | None  # no subscription when unset
-
-
-class NotificationsTopic(pulumi.ComponentResource):
-    """The topic notify-team publishes digests to, and the fraud team's email subscription.
-
-    An email subscription stays "pending confirmation" until the recipient follows the link in
-    the email AWS sends; until then nothing is delivered to it.
-    """
-
-    def __init__(self, name: str, args: NotificationsTopicArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("fraud:data:NotificationsTopic", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-
-        self.topic = aws.sns.Topic(
-            f"{name}-topic",
-            name=args.topic_name,
-            kms_master_key_id=args.kms_key_arn,
-            opts=child,
-        )
-        aws.sns.TopicPolicy(
-            f"{name}-policy",
-            arn=self.topic.arn,
-            policy=self.topic.arn.apply(
-                lambda arn: json.dumps(topic_policy(arn, args.account_root_arn))),
-            opts=child,
-        )
-        if args.alert_email:
-            aws.sns.TopicSubscription(
-                f"{name}-email",
-                topic=self.topic.arn,
-                protocol="email",
-                endpoint=args.alert_email,
-                opts=child,
-            )
-
-        self.register_outputs({"arn": self.topic.arn})

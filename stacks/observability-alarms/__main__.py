@@ -11,13 +11,14 @@ import pulumi_aws as aws
 from alarms import PlatformAlarms, PlatformAlarmsArgs, alarm_arn_pattern, platform_alarms
 from dashboard import PlatformDashboard, PlatformDashboardArgs
 from monitored import read_monitored
-from ops_topic import AlarmPublishers, OpsTopic, OpsTopicArgs
+from ops_topic import AlarmPublishers, ops_topic_policy
 
 from shared.layers import COMPUTE, DATA, EDGE
 from shared.naming import resource_name
 from shared.outputs import DataOutputs, ObservabilityOutputs
 from shared.program import start_layer
 from shared.refs import Upstream
+from shared.topics import EncryptedTopic, EncryptedTopicArgs
 
 settings = start_layer()
 suffix = settings.environment_suffix
@@ -27,15 +28,15 @@ account_id = aws.get_caller_identity().account_id
 data = Upstream(DATA, settings)
 monitored = read_monitored(data, Upstream(COMPUTE, settings), Upstream(EDGE, settings))
 
-ops = OpsTopic("ops", OpsTopicArgs(
+publishers = AlarmPublishers(
+    service_principal=f"cloudwatch.{partition.dns_suffix}",
+    account_id=account_id,
+    alarm_arn_pattern=alarm_arn_pattern(partition.partition, settings.region, account_id, suffix),
+)
+ops = EncryptedTopic("ops", EncryptedTopicArgs(
     topic_name=resource_name("sns", "ops-alarms", suffix),
     kms_key_arn=data.require(DataOutputs.KMS_KEY_ARN),
-    publishers=AlarmPublishers(
-        service_principal=f"cloudwatch.{partition.dns_suffix}",
-        account_id=account_id,
-        alarm_arn_pattern=alarm_arn_pattern(partition.partition, settings.region, account_id,
-                                            suffix),
-    ),
+    policy=lambda topic_arn: ops_topic_policy(topic_arn, publishers),
     alert_email=settings.alert_email,
 ))
 

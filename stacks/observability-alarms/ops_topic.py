@@ -1,11 +1,7 @@
-"""The ops topic: where every alarm notifies, encrypted with the project key."""
+"""Who may publish to the ops topic, where every alarm notifies (see shared.topics)."""
 
-import json
 from dataclasses import dataclass
 from typing import Any
-
-import pulumi
-import pulumi_aws as aws
 
 
 @dataclass(frozen=True)
@@ -38,48 +34,3 @@ def ops_topic_policy(topic_arn: str, publishers: AlarmPublishers) -> dict[str, A
             },
         }],
     }
-
-
-@dataclass(frozen=True)
-class OpsTopicArgs:
-    topic_name: str
-    kms_key_arn: pulumi.Input[str]
-    publishers: AlarmPublishers
-    alert_email: str | None  # no subscription when unset
-
-
-class OpsTopic(pulumi.ComponentResource):
-    """The topic, its policy, and the email subscription of fraud:alertEmail when it is set.
-
-    The subscription stays "pending confirmation", and receives nothing, until the recipient
-    follows the link in the email AWS sends.
-    """
-
-    def __init__(self, name: str, args: OpsTopicArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("fraud:observability:OpsTopic", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-
-        self.topic = aws.sns.Topic(
-            f"{name}-topic",
-            name=args.topic_name,
-            kms_master_key_id=args.kms_key_arn,
-            opts=child,
-        )
-        aws.sns.TopicPolicy(
-            f"{name}-policy",
-            arn=self.topic.arn,
-            policy=self.topic.arn.apply(
-                lambda arn: json.dumps(ops_topic_policy(arn, args.publishers))),
-            opts=child,
-        )
-        if args.alert_email:
-            aws.sns.TopicSubscription(
-                f"{name}-email",
-                topic=self.topic.arn,
-                protocol="email",
-                endpoint=args.alert_email,
-                opts=child,
-            )
-
-        self.register_outputs({"arn": self.topic.arn})
