@@ -2,6 +2,7 @@
 
 import pytest
 
+from shared.settings import Settings
 from tests.harness.chain import CONFIGURATIONS, Chain, Configuration, run_chain
 
 _chains: dict[str, Chain] = {}
@@ -11,6 +12,12 @@ _chains: dict[str, Chain] = {}
 def configuration(request) -> Configuration:
     """Each of the two test configurations (defaults, and every knob turned)."""
     return CONFIGURATIONS[request.param]
+
+
+@pytest.fixture(scope="session")
+def settings(configuration) -> Settings:
+    """What the layers read from ``configuration``, validated and with the defaults."""
+    return configuration.settings
 
 
 @pytest.fixture(scope="session")

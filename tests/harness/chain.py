@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from shared.layers import LAYERS
 from shared.refs import SELF_MANAGED_ORG
+from shared.settings import Settings, parse_settings
 from tests.harness.pulumi_mocks import ProgramRun, run_layer
 
 
@@ -21,6 +22,13 @@ class Configuration:
     @property
     def org(self) -> str:
         return self.config.get("fraud:org") or self.organization or SELF_MANAGED_ORG
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the layers read from this configuration (defaults filled in)."""
+        raw = {key.removeprefix("fraud:"): value for key, value in self.config.items()
+               if key.startswith("fraud:")}
+        return parse_settings(raw, stack=self.stack, region=self.config.get("aws:region"))
 
 
 # Two configurations every layer is tested under: the defaults, and every knob turned.

@@ -30,11 +30,7 @@ ENI_ACTIONS = {"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface",
 
 
 def suffix(configuration) -> str:
-    return configuration.config.get("fraud:environmentSuffix", configuration.stack)
-
-
-def setting(configuration, key: str, default: str) -> str:
-    return configuration.config.get(f"fraud:{key}", default)
+    return configuration.settings.environment_suffix
 
 
 def function_named(run, function_id: str, configuration):
@@ -102,13 +98,13 @@ def test_four_functions_named_by_convention(chain, configuration):
 @pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
 def test_function_runtime_sizing_and_code(chain, configuration, spec):
     function = function_named(chain[COMPUTE], spec.id, configuration).inputs
-    runtime = setting(configuration, "lambdaRuntime", "python3.11")
+    runtime = configuration.settings.lambda_runtime
     assert function["runtime"] == runtime
     assert function["handler"] == f"{spec.package}.app.lambda_handler"
     assert function["architectures"] == ["x86_64"]
-    assert function["memorySize"] == int(setting(configuration, "lambdaMemoryMb", "512"))
-    assert function["reservedConcurrentExecutions"] == int(
-        setting(configuration, "reservedConcurrency", "100"))
+    assert function["memorySize"] == configuration.settings.lambda_memory_mb
+    assert function["reservedConcurrentExecutions"] == (
+        configuration.settings.reserved_concurrency)
     assert function["timeout"] == TIMEOUTS[spec.id]
     assert function["layers"] == [default_powertools_layer_arn(REGION, runtime)]
     assert function["sourceCodeHash"]
@@ -164,8 +160,7 @@ def test_each_function_logs_json_to_its_own_encrypted_log_group(chain, configura
     function = function_named(run, spec.id, configuration)
     name = f"/aws/lambda/lambda-{spec.id}-{suffix(configuration)}"
     log_group = next(r for r in run.of_type(LOG_GROUP) if r.inputs["name"] == name)
-    assert log_group.inputs["retentionInDays"] == int(setting(configuration, "logRetentionDays",
-                                                              "7"))
+    assert log_group.inputs["retentionInDays"] == configuration.settings.log_retention_days
     assert log_group.inputs["kmsKeyId"] == chain[DATA].outputs[DataOutputs.KMS_KEY_ARN]
     assert function.inputs["loggingConfig"]["logFormat"] == "JSON"
     assert function.inputs["loggingConfig"]["logGroup"] == name
@@ -231,9 +226,9 @@ def test_stream_mapping_feeds_detect_fraud_new_transactions_only(chain, configur
     assert inputs["functionName"] == function_named(run, "detect-fraud", configuration).state[
         "arn"]
     assert inputs["startingPosition"] == "TRIM_HORIZON"
-    assert inputs["batchSize"] == int(setting(configuration, "streamBatchSize", "100"))
-    assert inputs["maximumBatchingWindowInSeconds"] == int(
-        setting(configuration, "streamBatchWindowSeconds", "1"))
+    assert inputs["batchSize"] == configuration.settings.stream_batch_size
+    assert inputs["maximumBatchingWindowInSeconds"] == (
+        configuration.settings.stream_batch_window_seconds)
     assert [json.loads(f["pattern"]) for f in inputs["filterCriteria"]["filters"]] == [
         {"eventName": ["INSERT"]}]
     assert inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -255,7 +250,7 @@ def test_alerts_mapping_feeds_notify_team_in_batches_of_ten(chain, configuration
     assert inputs["maximumBatchingWindowInSeconds"] == 5
     assert inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
     maximum = inputs["scalingConfig"]["maximumConcurrency"]
-    assert 2 <= maximum <= int(setting(configuration, "reservedConcurrency", "100"))
+    assert 2 <= maximum <= configuration.settings.reserved_concurrency
 
 
 def test_only_two_mappings_exist(chain):

@@ -13,9 +13,9 @@ from shared.lambdas import LAMBDAS
 from shared.layers import DATA, LAYERS
 from shared.naming import resource_name
 from shared.outputs import DataOutputs
-from shared.settings import MIN_REPORT_RETENTION_DAYS, Settings, parse_settings
+from shared.settings import MIN_REPORT_RETENTION_DAYS
 from tests.harness.aws_state import ACCOUNT_ID, REGION
-from tests.harness.chain import CONFIGURATIONS, Configuration
+from tests.harness.chain import CONFIGURATIONS
 from tests.harness.pulumi_mocks import ProgramRun, Resource
 
 KEY = "aws:kms/key:Key"
@@ -43,14 +43,6 @@ DAY = 24 * 60 * 60
 @pytest.fixture
 def data(chain) -> ProgramRun:
     return chain[DATA]
-
-
-@pytest.fixture
-def settings(configuration: Configuration) -> Settings:
-    raw = {key.split(":", 1)[1]: value for key, value in configuration.config.items()
-           if key.startswith("fraud:")}
-    return parse_settings(raw, stack=configuration.stack, region=configuration.config.get(
-        "aws:region"))
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from shared.lambdas import PROCESS_TRANSACTION
 from shared.layers import COMPUTE, DATA, EDGE
 from shared.naming import api_access_log_group_name, resource_name
 from shared.outputs import ComputeOutputs, DataOutputs, EdgeOutputs
-from shared.settings import Settings, parse_settings
 from tests.harness.pulumi_mocks import ProgramRun, run_layer
 
 REST_API = "aws:apigateway/restApi:RestApi"
@@ -40,13 +39,6 @@ ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 ROUTES = {("POST", "/transactions"), ("GET", "/transactions/{id}")}
 
 
-def settings_of(configuration) -> Settings:
-    raw = {key.removeprefix("fraud:"): value for key, value in configuration.config.items()
-           if key.startswith("fraud:")}
-    return parse_settings(raw, stack=configuration.stack,
-                          region=configuration.config.get("aws:region"))
-
-
 def imported_document(edge: ProgramRun) -> dict:
     """The document the REST API was created from (its ``body``)."""
     return json.loads(edge.one(REST_API).inputs["body"])
@@ -64,7 +56,7 @@ def api_function(chain) -> dict:
 
 
 def test_the_api_is_regional_tls12_and_imported_from_the_rendered_document(chain, configuration):
-    settings = settings_of(configuration)
+    settings = configuration.settings
     api = chain[EDGE].one(REST_API)
     assert api.inputs["name"] == resource_name("apigw", "fraud-api", settings.environment_suffix)
     assert api.inputs["endpointConfiguration"]["types"] == "REGIONAL"
@@ -120,7 +112,7 @@ def test_the_body_model_is_the_transaction_schema(chain):
 
 
 def test_methods_require_sigv4_by_default_and_an_api_key_when_configured(chain, configuration):
-    settings = settings_of(configuration)
+    settings = configuration.settings
     edge = chain[EDGE]
     document = imported_document(edge)
     securities = [operation["security"] for _, _, operation in operations(document)]
@@ -141,7 +133,7 @@ def test_methods_require_sigv4_by_default_and_an_api_key_when_configured(chain, 
 
 def test_api_key_mode_binds_a_generated_key_to_the_stage_with_the_stage_throttle(
         chain, configuration):
-    settings = settings_of(configuration)
+    settings = configuration.settings
     edge = chain[EDGE]
     if settings.api_auth == "iam":
         assert edge.of_type(RANDOM_PASSWORD) == edge.of_type(USAGE_PLAN_KEY) == []
@@ -169,7 +161,7 @@ def test_api_key_mode_binds_a_generated_key_to_the_stage_with_the_stage_throttle
 
 def test_every_method_is_throttled_from_config_metered_and_logs_errors_only(chain,
                                                                             configuration):
-    settings = settings_of(configuration)
+    settings = configuration.settings
     method_settings = chain[EDGE].one(METHOD_SETTINGS)
     assert method_settings.inputs["restApi"] == chain[EDGE].one(REST_API).id
     assert method_settings.inputs["stageName"] == "v1"
@@ -198,7 +190,7 @@ def test_api_gateway_may_invoke_the_function_only_through_this_apis_two_routes(c
 
 
 def test_the_stage_writes_json_access_logs_to_an_encrypted_log_group(chain, configuration):
-    settings = settings_of(configuration)
+    settings = configuration.settings
     edge = chain[EDGE]
     group = edge.one(LOG_GROUP)
     assert group.inputs["name"] == api_access_log_group_name(settings.environment_suffix)
@@ -267,7 +259,7 @@ def test_the_imported_document_carries_the_gateway_responses(chain):
 def test_the_api_gateway_account_role_exists_only_when_this_stack_manages_it(chain,
                                                                               configuration):
     edge = chain[EDGE]
-    if not settings_of(configuration).manage_api_gateway_account:
+    if not configuration.settings.manage_api_gateway_account:
         assert edge.of_type(ACCOUNT) == edge.of_type(ROLE) == []
         return
     account, role = edge.one(ACCOUNT), edge.one(ROLE)
@@ -286,7 +278,7 @@ def test_the_api_gateway_account_role_exists_only_when_this_stack_manages_it(cha
 
 
 def test_exports_every_edge_output(chain, configuration):
-    settings = settings_of(configuration)
+    settings = configuration.settings
     edge = chain[EDGE]
     api_id = edge.one(REST_API).id
     expected = {

@@ -10,9 +10,7 @@ import pytest
 
 from shared.layers import LAYERS, NETWORK
 from shared.outputs import NetworkOutputs
-from shared.settings import Settings, parse_settings
 from tests.harness.aws_state import ACCOUNT_ID, REGION
-from tests.harness.chain import Configuration
 from tests.harness.pulumi_mocks import STACKS_DIR, ProgramRun, Resource
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -43,14 +41,6 @@ HTTPS = 443
 @pytest.fixture
 def network(chain) -> ProgramRun:
     return chain[NETWORK]
-
-
-@pytest.fixture
-def settings(configuration: Configuration) -> Settings:
-    raw = {key.split(":", 1)[1]: value for key, value in configuration.config.items()
-           if key.startswith("fraud:")}
-    return parse_settings(raw, stack=configuration.stack, region=configuration.config.get(
-        "aws:region"))
 
 
 def _name_tag(resource: Resource) -> str:

@@ -17,7 +17,6 @@ from shared.lambdas import DETECT_FRAUD, LAMBDAS, LambdaSpec
 from shared.layers import COMPUTE, DATA, EDGE, OBSERVABILITY
 from shared.naming import resource_name
 from shared.outputs import ComputeOutputs, DataOutputs, EdgeOutputs, ObservabilityOutputs
-from shared.settings import Settings, parse_settings
 from tests.harness.aws_state import ACCOUNT_ID
 from tests.harness.pulumi_mocks import REPO_ROOT, Resource, policy_document
 
@@ -37,13 +36,6 @@ ERROR_RATE_EVALUATION = {"generate-report": (1, 5)}
 SUSTAINED = (3, 5)
 
 
-def settings_of(configuration) -> Settings:
-    raw = {key.removeprefix("fraud:"): value for key, value in configuration.config.items()
-           if key.startswith("fraud:")}
-    return parse_settings(raw, stack=configuration.stack,
-                          region=configuration.config.get("aws:region"))
-
-
 # ---- what the upstream layers hold, read from their runs ----
 
 def function_name(chain, spec: LambdaSpec) -> str:
@@ -58,7 +50,7 @@ def api_stage(chain) -> dict[str, str]:
 def dead_letter_queue_names(chain, configuration) -> set[str]:
     """Every queue failures land in: each dead-letter queue of shared.data_layer.QUEUES (redrive
     targets, and queues named as one) and each on-failure destination of compute's triggers."""
-    suffix = settings_of(configuration).environment_suffix
+    suffix = configuration.settings.environment_suffix
     names = {resource_name("sqs", queue.dead_letter.purpose, suffix)
              for queue in QUEUES if queue.dead_letter is not None}
     names |= {resource_name("sqs", queue.purpose, suffix)
@@ -233,7 +225,7 @@ def test_every_alarm_notifies_the_ops_topic_when_it_fires_and_recovers(chain):
 
 def test_every_alarm_is_named_so_the_key_lets_cloudwatch_encrypt_its_notifications(
         chain, configuration):
-    suffix = settings_of(configuration).environment_suffix
+    suffix = configuration.settings.environment_suffix
     grant = cloudwatch_key_grant(chain)
     assert grant["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT_ID
     alarm_arns = grant["Condition"]["ArnLike"]["aws:SourceArn"]
@@ -246,7 +238,7 @@ def test_every_alarm_is_named_so_the_key_lets_cloudwatch_encrypt_its_notificatio
 
 def test_ops_topic_is_named_and_encrypted_with_the_project_key(chain, configuration):
     topic = chain[OBSERVABILITY].one(TOPIC)
-    suffix = settings_of(configuration).environment_suffix
+    suffix = configuration.settings.environment_suffix
     assert topic.inputs["name"] == resource_name("sns", "ops-alarms", suffix)
     assert topic.inputs["kmsMasterKeyId"] == chain[DATA].outputs[DataOutputs.KMS_KEY_ARN]
 
@@ -268,7 +260,7 @@ def test_only_this_accounts_alarms_may_publish_to_the_ops_topic(chain):
 
 
 def test_email_subscription_only_with_alert_email(chain, configuration):
-    email = settings_of(configuration).alert_email
+    email = configuration.settings.alert_email
     subscriptions = chain[OBSERVABILITY].of_type(SUBSCRIPTION)
     if email is None:
         assert subscriptions == []
@@ -327,13 +319,13 @@ def expression_ids(expression: str) -> set[str]:
 def test_dashboard_is_named_by_convention_and_exported(chain, configuration):
     dashboard = chain[OBSERVABILITY].one(DASHBOARD)
     name = resource_name("dashboard", "fraud-platform",
-                         settings_of(configuration).environment_suffix)
+                         configuration.settings.environment_suffix)
     assert dashboard.inputs["dashboardName"] == name
     assert chain[OBSERVABILITY].outputs[ObservabilityOutputs.DASHBOARD_NAME] == name
 
 
 def test_dashboard_charts_are_in_the_configured_region(chain, configuration):
-    assert {chart["region"] for chart in charts(chain)} == {settings_of(configuration).region}
+    assert {chart["region"] for chart in charts(chain)} == {configuration.settings.region}
 
 
 @pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
@@ -426,7 +418,7 @@ def test_dashboard_shows_the_state_of_every_alarm(chain):
 def test_dashboard_marks_the_reserved_concurrency(chain, configuration):
     [chart] = [c for c in charts(chain) if c["title"] == "Concurrent executions"]
     assert [line["value"] for line in chart["annotations"]["horizontal"]] == [
-        settings_of(configuration).reserved_concurrency]
+        configuration.settings.reserved_concurrency]
 
 
 def test_dashboard_expressions_refer_to_metrics_of_their_chart(chain):
