@@ -74,6 +74,25 @@ GENERATE_REPORT = LambdaSpec(
 
 LAMBDAS: tuple[LambdaSpec, ...] = (PROCESS_TRANSACTION, DETECT_FRAUD, NOTIFY_TEAM, GENERATE_REPORT)
 
+# How the event source mappings feed detect-fraud and notify-team: the compute stack creates
+# the mappings with these values and the local mode's pollers follow them.
+STREAM_STARTING_POSITION = "TRIM_HORIZON"
+STREAM_EVENT_NAMES = ("INSERT",)  # the mapping's filter: only new transactions are scored
+# Lambda's own ceiling for the stream mapping; past it the record goes to the dead-letter queue.
+STREAM_MAXIMUM_RETRY_ATTEMPTS = 3
+STREAM_MAXIMUM_RECORD_AGE_SECONDS = 3600
+STREAM_BISECT_BATCH_ON_FUNCTION_ERROR = True
+ALERTS_BATCH_SIZE = 10
+ALERTS_BATCH_WINDOW_SECONDS = 5
+# An SQS mapping's maximum concurrency is at least 2; each notify-team invocation publishes
+# one email digest, and SNS suspends email endpoints that receive over 10 messages a second.
+ALERTS_MAXIMUM_CONCURRENCY = 2
+
+
+def runtime_environment(spec: LambdaSpec) -> dict[str, str]:
+    """What every function's environment holds besides its data-layer settings."""
+    return {"POWERTOOLS_SERVICE_NAME": spec.id, "POWERTOOLS_LOG_LEVEL": "INFO"}
+
 
 def function_environment(spec: LambdaSpec, data_outputs: Mapping[str, T]) -> dict[str, T]:
     """The environment variables of ``spec``, filled from the data layer's outputs.

@@ -10,7 +10,7 @@ from code_archive import code_package
 from permissions import LAMBDA_TRUST_POLICY, function_grants, policy_document
 from upstream import Network
 
-from shared.lambdas import LambdaSpec, function_environment
+from shared.lambdas import LambdaSpec, function_environment, runtime_environment
 from shared.naming import lambda_log_group_name, resource_name
 from shared.outputs import ComputeOutputs, DataOutputs
 from shared.settings import Settings
@@ -80,8 +80,7 @@ class FraudFunction(pulumi.ComponentResource):
             kms_key_arn=key_arn,
             environment={"variables": {
                 **function_environment(spec, args.data),
-                "POWERTOOLS_SERVICE_NAME": spec.id,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **runtime_environment(spec),
                 **args.extra_environment,
             }},
             vpc_config={

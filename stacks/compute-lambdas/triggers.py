@@ -5,17 +5,19 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from shared.lambdas import (
+    ALERTS_BATCH_SIZE,
+    ALERTS_BATCH_WINDOW_SECONDS,
+    ALERTS_MAXIMUM_CONCURRENCY,
+    STREAM_BISECT_BATCH_ON_FUNCTION_ERROR,
+    STREAM_EVENT_NAMES,
+    STREAM_MAXIMUM_RECORD_AGE_SECONDS,
+    STREAM_MAXIMUM_RETRY_ATTEMPTS,
+    STREAM_STARTING_POSITION,
+)
 from shared.naming import resource_name
 from shared.settings import Settings
 
-# Lambda's own ceiling for the stream mapping; past it the record goes to the dead-letter queue.
-STREAM_MAXIMUM_RETRY_ATTEMPTS = 3
-STREAM_MAXIMUM_RECORD_AGE_SECONDS = 3600
-ALERTS_BATCH_SIZE = 10
-ALERTS_BATCH_WINDOW_SECONDS = 5
-# An SQS mapping's maximum concurrency is at least 2; each notify-team invocation publishes
-# one email digest, and SNS suspends email endpoints that receive over 10 messages a second.
-ALERTS_MAXIMUM_CONCURRENCY = 2
 DAILY_REPORT_SCHEDULE = "cron(0 1 * * ? *)"  # 01:00 UTC: the previous UTC day is complete
 
 
@@ -31,12 +33,13 @@ def stream_trigger(name: str, settings: Settings, stream_arn: pulumi.Input[str],
         name,
         event_source_arn=stream_arn,
         function_name=function.arn,
-        starting_position="TRIM_HORIZON",
+        starting_position=STREAM_STARTING_POSITION,
         batch_size=settings.stream_batch_size,
         maximum_batching_window_in_seconds=settings.stream_batch_window_seconds,
-        filter_criteria={"filters": [{"pattern": json.dumps({"eventName": ["INSERT"]})}]},
+        filter_criteria={"filters": [{"pattern": json.dumps(
+            {"eventName": list(STREAM_EVENT_NAMES)})}]},
         function_response_types=["ReportBatchItemFailures"],
-        bisect_batch_on_function_error=True,
+        bisect_batch_on_function_error=STREAM_BISECT_BATCH_ON_FUNCTION_ERROR,
         maximum_retry_attempts=STREAM_MAXIMUM_RETRY_ATTEMPTS,
         maximum_record_age_in_seconds=STREAM_MAXIMUM_RECORD_AGE_SECONDS,
         destination_config={"on_failure": {"destination_arn": on_failure_queue_arn}},
