@@ -1,0 +1,148 @@
+"""``python -m local_mode serve | demo | report``: what ``make local``, ``make demo`` and
+``make report`` run (from the repository root)."""
+
+import argparse
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from local_mode.console import Console, StatusLine, banner
+from local_mode.emulator import EmulatorError
+from local_mode.report import ReportError, build_report, parse_day
+from local_mode.stack import (
+    DEFAULT_EMULATOR_PORT,
+    DEFAULT_OUTBOX,
+    LocalOptions,
+    LocalStack,
+    StartError,
+    read_state,
+)
+from shared.settings import ConfigError
+
+STATUS_INTERVAL_SECONDS = 0.5
+
+
+def _config(pairs: list[str]) -> dict[str, str]:
+    config = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise ConfigError(f"--set takes KEY=VALUE (a fraud: config key), not {pair!r}")
+        config[key.removeprefix("fraud:")] = value
+    return config
+
+
+def _interrupt(_signal: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the local mode as Ctrl-C does
+
+
+def serve(args: argparse.Namespace) -> int:
+    console = Console()
+    defaults = LocalOptions()
+    options = LocalOptions(
+        host=args.host or defaults.host, api_port=args.api_port or defaults.api_port,
+        emulator_port=args.emulator_port, emulator_endpoint=args.emulator_endpoint,
+        outbox=args.outbox, config=_config(args.set))
+    show = (lambda _text: None) if args.quiet else console.print
+    stack = LocalStack(options, on_message=show)
+    signal.signal(signal.SIGTERM, _interrupt)
+    status: StatusLine | None = None
+    try:
+        stack.start()
+        if not args.quiet:
+            console.print(banner(api_url=stack.api_url, emulator_url=stack.emulator_endpoint,
+                                 outbox=str(_relative(options.outbox)),
+                                 tables=[stack.outputs["transactionsTableName"],
+                                         stack.outputs["statsTableName"]],
+                                 log_dir=str(_relative(stack.log_dir))))
+            status = StatusLine(console, stack.status, STATUS_INTERVAL_SECONDS)
+            status.start()
+        threading.Event().wait()  # until Ctrl-C or SIGTERM
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut
+            signal.signal(stop_signal, signal.SIG_IGN)       # the clean stop short
+        if status:
+            status.stop()
+        if not args.quiet:
+            console.print("Stopping: API, workers, emulator ...")
+        stack.stop()
+        if not args.quiet:
+            console.print("Stopped.")
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    day = parse_day(args.day or datetime.now(UTC).date().isoformat())
+    state = read_state(args.outbox)
+    if state is None:
+        raise ReportError(f"no local mode is running (nothing in {_relative(args.outbox)}/); "
+                          "start it with `make local` in another terminal, then run this again")
+    saved = build_report(day, state, args.outbox)
+    print(f"Report for {saved.day}: {saved.transactions} transactions, {saved.flagged} flagged")
+    print(f"  HTML  {_relative(saved.html)}")
+    print(f"  JSON  {_relative(saved.json)}")
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from local_mode.demo import run_demo
+
+    return run_demo(transactions=args.transactions, seed=args.seed, outbox=args.outbox)
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m local_mode",
+                                   description="The fraud detection pipeline on this machine.")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    serve_command = commands.add_parser("serve", help="run the whole pipeline until Ctrl-C")
+    serve_command.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve_command.add_argument("--api-port", type=int, help="API port (default 3000)")
+    serve_command.add_argument("--emulator-port", type=int, default=DEFAULT_EMULATOR_PORT,
+                               help=f"AWS emulator port (default {DEFAULT_EMULATOR_PORT})")
+    serve_command.add_argument("--emulator-endpoint",
+                               help="use this running emulator instead of starting one")
+    serve_command.add_argument("--outbox", type=Path, default=DEFAULT_OUTBOX,
+                               help="where digests, reports and logs go (default local-outbox/)")
+    serve_command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                               help="a fraud: config key, e.g. apiThrottleRateLimit=10")
+    serve_command.add_argument("--quiet", action="store_true",
+                               help="no banner, status line or digests on the terminal")
+    serve_command.set_defaults(run=serve)
+
+    demo_command = commands.add_parser("demo", help="run a seeded workload and print figures")
+    demo_command.add_argument("--transactions", type=int, default=1000)
+    demo_command.add_argument("--seed", type=int, default=7)
+    demo_command.add_argument("--outbox", type=Path, default=DEFAULT_OUTBOX / "demo")
+    demo_command.set_defaults(run=demo)
+
+    report_command = commands.add_parser("report", help="build a day's report now")
+    report_command.add_argument("--day", help="YYYY-MM-DD (default: today, UTC)")
+    report_command.add_argument("--outbox", type=Path, default=DEFAULT_OUTBOX)
+    report_command.set_defaults(run=report)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ConfigError, EmulatorError, ReportError, StartError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

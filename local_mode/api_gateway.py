@@ -1,0 +1,419 @@
+"""The REST API served from the OpenAPI document, as API Gateway serves it.
+
+Everything comes from ``api/openapi.yaml``: the stage (the path of the document's local
+server), the routes and their path parameters, each operation's request validator and body
+model, and the JSON API Gateway answers by itself (``shared.api_document.gateway_response``).
+In API Gateway's order, a request is
+
+1. throttled by the stage's token bucket (``fraud:apiThrottleRateLimit`` / ``BurstLimit``):
+   429 ``THROTTLED`` with ``Retry-After``;
+2. routed: no route for the method and path gives 403 ``MISSING_AUTHENTICATION_TOKEN``;
+3. validated as the operation's validator says: required parameters (400
+   ``BAD_REQUEST_PARAMETERS``), then the JSON body against the model, JSON Schema draft 4
+   with ECMA 262 patterns (400 ``BAD_REQUEST_BODY``, each problem named by its field);
+4. proxied to the function as a REST proxy event (payload 1.0, with a request id); a function
+   that fails gives 502, as API Gateway gives it.
+
+Authorization (SigV4 or an API key) is not emulated: the local API has no callers to tell apart.
+"""
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from jsonschema import Draft4Validator, ValidationError, validators
+
+from shared.api_document import GatewayResponse, gateway_response, operations
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
+MAX_MESSAGE_VALUE = 80  # characters of an offending value quoted in a validation message
+VALIDATORS = "x-amazon-apigateway-request-validators"
+VALIDATOR = "x-amazon-apigateway-request-validator"
+JSON = "application/json"
+
+
+def local_server_url(document: Mapping[str, Any]) -> str:
+    """The document's local-mode server URL (``http://127.0.0.1:3000/v1``)."""
+    for server in document.get("servers", []):
+        if urlsplit(server["url"]).hostname in ("127.0.0.1", "localhost"):
+            return server["url"]
+    raise ValueError("the OpenAPI document lists no local server (http://127.0.0.1:<port>/<stage>)")
+
+
+class TokenBucket:
+    """The stage's throttle: ``rate`` tokens a second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: int, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._tokens = float(burst)
+        self._updated = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
+# ---- request validation: JSON Schema draft 4, patterns as ECMA 262 reads them ----
+
+def ecma_pattern(pattern: str) -> str:
+    """``pattern`` for Python's ``re`` with ECMA 262's ``$``: the end of the input only.
+
+    Python's ``$`` also matches before a final newline, so ``"USD\\n"`` would pass ``^[A-Z]{3}$``.
+    """
+    converted, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            char = r"\Z"
+        converted.append(char)
+    return "".join(converted)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not re.search(ecma_pattern(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+BodyValidator = validators.extend(Draft4Validator, {"pattern": _pattern})
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, Decimal | float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
+
+
+def _quoted(value: Any) -> str:
+    text = json.dumps(value if not isinstance(value, Decimal) else str(value))
+    return text if len(text) <= MAX_MESSAGE_VALUE else text[:MAX_MESSAGE_VALUE] + '..."'
+
+
+def describe(error: ValidationError) -> str:
+    """One problem, worded as API Gateway's validator words it, prefixed with its field."""
+    value, schema = error.instance, error.schema
+    match error.validator:
+        case "type":
+            allowed = [error.validator_value] if isinstance(error.validator_value, str) \
+                else error.validator_value
+            text = (f"instance type ({_json_type(value)}) does not match any allowed primitive "
+                    f"type (allowed: {json.dumps(sorted(allowed))})")
+        case "required":
+            missing = [name for name in error.validator_value if name not in value]
+            text = f"object has missing required properties ({json.dumps(missing)})"
+        case "additionalProperties":
+            extra = sorted(set(value) - set(schema.get("properties", {})))
+            text = ("object instance has properties which are not allowed by the schema: "
+                    + json.dumps(extra))
+        case "pattern":
+            text = (f"ECMA 262 regex {json.dumps(error.validator_value)} does not match input "
+                    f"string {_quoted(value)}")
+        case "minimum" | "maximum":
+            lower = error.validator == "minimum"
+            if schema.get("exclusiveMinimum" if lower else "exclusiveMaximum"):
+                relation = "is not strictly greater than" if lower else "is not strictly lower than"
+            else:
+                relation = "is lower than" if lower else "is greater than"
+            text = (f"numeric instance {relation} the required {error.validator} "
+                    f"({error.validator}: {error.validator_value}, found: {value})")
+        case "enum":
+            text = (f"instance value ({_quoted(value)}) not found in enum (possible values: "
+                    f"{json.dumps(error.validator_value)})")
+        case _:
+            text = error.message
+    path = "/".join(str(part) for part in error.absolute_path)
+    return f"{path}: {text}" if path else text
+
+
+def body_problems(schema: Mapping[str, Any], body: str) -> list[str]:
+    """Why ``body`` breaks ``schema`` (an empty body counts as ``{}``); ``[]`` when it does not."""
+    try:
+        document = json.loads(body or "{}", parse_float=Decimal, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        return [f"Invalid JSON: {error}"]
+    errors = sorted(BodyValidator(schema).iter_errors(document),
+                    key=lambda error: [str(part) for part in error.absolute_path])
+    return list(dict.fromkeys(describe(error) for error in errors))  # one line per problem
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+# ---- routes ----
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    resource: str  # the document's path, e.g. /transactions/{id}
+    pattern: re.Pattern[str]
+    validate_body: bool
+    validate_parameters: bool
+    body_schema: Mapping[str, Any] | None
+    required_parameters: tuple[tuple[str, str], ...]  # (in, name)
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        found = self.pattern.fullmatch(path) if method == self.method else None
+        return found.groupdict() if found else None
+
+
+def _inline_refs(node: Any, document: Mapping[str, Any]) -> Any:
+    """``node`` with every ``#/...`` reference replaced by what it points to in ``document``."""
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/"):
+            target: Any = document
+            for part in reference[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            return _inline_refs(target, document)
+        return {key: _inline_refs(value, document) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(item, document) for item in node]
+    return node
+
+
+def routes(document: Mapping[str, Any]) -> list[Route]:
+    """Every operation of ``document`` as a route, with what its validator checks."""
+    validator_settings = document.get(VALIDATORS, {})
+    table = []
+    for method, path, operation in operations(dict(document)):
+        regex = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+        checks = validator_settings.get(operation.get(VALIDATOR), {})
+        content = (operation.get("requestBody") or {}).get("content", {})
+        table.append(Route(
+            method=method, resource=path, pattern=re.compile(regex),
+            validate_body=bool(checks.get("validateRequestBody")),
+            validate_parameters=bool(checks.get("validateRequestParameters")),
+            body_schema=_inline_refs((content.get(JSON) or {}).get("schema"), document),
+            required_parameters=tuple((p["in"], p["name"]) for p in operation.get("parameters", [])
+                                      if p.get("required"))))
+    return table
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class ApiCounters:
+    """What the status line shows of the API."""
+
+    accepted: int = 0  # 201: a new transaction stored
+    rejected: int = 0  # 4xx
+    failed: int = 0  # 5xx
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, status: int) -> None:
+        with self._lock:
+            if status == HTTPStatus.CREATED:
+                self.accepted += 1
+            elif 400 <= status < 500:
+                self.rejected += 1
+            elif status >= 500:
+                self.failed += 1
+
+
+class RestApi:
+    """Routes, throttles and validates a request, then proxies it to ``invoke``."""
+
+    def __init__(self, document: Mapping[str, Any], invoke: Callable[[dict[str, Any]], Any],
+                 bucket: TokenBucket, *, account_id: str, api_id: str = "local") -> None:
+        self.stage = urlsplit(local_server_url(document)).path.strip("/")
+        self.routes = routes(document)
+        self.invoke, self.bucket = invoke, bucket
+        self.account_id, self.api_id = account_id, api_id
+        self.counters = ApiCounters()
+
+    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
+               source_ip: str) -> ApiResponse:
+        request_id = str(uuid.uuid4())
+        response = self._respond(method, target, headers, body, source_ip, request_id)
+        response.headers.setdefault("x-amzn-RequestId", request_id)
+        self.counters.count(response.status)
+        return response
+
+    def _respond(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
+                 source_ip: str, request_id: str) -> ApiResponse:
+        if not self.bucket.take():
+            return _gateway("THROTTLED", 429, "Too Many Requests", request_id)
+        url = urlsplit(target)
+        path = unquote(url.path, errors="replace")
+        prefix = f"/{self.stage}"
+        resource_path = path[len(prefix):] if path.startswith(prefix + "/") else None
+        for route in self.routes:
+            parameters = route.match(method, resource_path) if resource_path else None
+            if parameters is not None:
+                break
+        else:
+            return _gateway("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token",
+                            request_id)
+        query = parse_qs(url.query, keep_blank_values=True)
+        text = body.decode("utf-8", errors="replace")
+        if route.validate_parameters:
+            missing = _missing_parameters(route, parameters, query, headers)
+            if missing:
+                return _gateway("BAD_REQUEST_PARAMETERS", 400,
+                                f"Missing required request parameters: [{', '.join(missing)}]",
+                                request_id)
+        if route.validate_body and route.body_schema is not None and _is_json(headers):
+            problems = body_problems(route.body_schema, text)
+            if problems:
+                return _gateway("BAD_REQUEST_BODY", 400, "Invalid request body", request_id,
+                                validation_error="[" + ", ".join(problems) + "]")
+        event = self._proxy_event(route, method, path, resource_path, parameters, query, headers,
+                                  text, source_ip, request_id)
+        try:
+            return _proxy_response(self.invoke(event))
+        except Exception:  # the function failed or answered something API Gateway cannot use
+            return _gateway("DEFAULT_5XX", 502, "Internal server error", request_id)
+
+    def _proxy_event(self, route: Route, method: str, path: str, resource_path: str,
+                     parameters: dict[str, str], query: dict[str, list[str]],
+                     headers: list[tuple[str, str]], body: str, source_ip: str,
+                     request_id: str) -> dict[str, Any]:
+        """The Lambda proxy integration's event (payload format 1.0)."""
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in headers:
+            multi_headers.setdefault(name, []).append(value)
+        now = datetime.now(UTC)
+        return {
+            "resource": route.resource,
+            "path": resource_path,
+            "httpMethod": method,
+            "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
+            "pathParameters": parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": route.resource, "resourcePath": route.resource,
+                "httpMethod": method, "path": path, "stage": self.stage,
+                "requestId": request_id, "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "accountId": self.account_id, "apiId": self.api_id, "protocol": "HTTP/1.1",
+                "domainName": multi_headers.get("Host", [""])[-1],
+                "identity": {"sourceIp": source_ip,
+                             "userAgent": multi_headers.get("User-Agent", [None])[-1]},
+            },
+            "body": body or None,
+            "isBase64Encoded": False,
+        }
+
+
+def _missing_parameters(route: Route, path: dict[str, str], query: dict[str, list[str]],
+                        headers: list[tuple[str, str]]) -> list[str]:
+    given = {"path": set(path), "query": set(query),
+             "header": {name.lower() for name, _ in headers}}
+    return [name for where, name in route.required_parameters
+            if (name.lower() if where == "header" else name) not in given.get(where, set())]
+
+
+def _is_json(headers: list[tuple[str, str]]) -> bool:
+    """Whether the body model applies: JSON, or no content type (API Gateway assumes JSON)."""
+    types = [value for name, value in headers if name.lower() == "content-type"]
+    return not types or types[-1].split(";")[0].strip().lower() == JSON
+
+
+def _gateway(kind: str, status: int, message: str, request_id: str,
+             validation_error: str = "") -> ApiResponse:
+    rendered: GatewayResponse = gateway_response(kind, status, message=message,
+                                                 request_id=request_id,
+                                                 validation_error=validation_error)
+    return ApiResponse(rendered.status, dict(rendered.headers), rendered.body.encode())
+
+
+def _proxy_response(result: Any) -> ApiResponse:
+    """The HTTP response of a proxy integration's result; ``ValueError`` if it is malformed."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        raise ValueError("the function's result is not a proxy response")
+    headers = {name: str(value) for name, value in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name] = ", ".join(str(value) for value in values)
+    body = result.get("body") or ""
+    if result.get("isBase64Encoded"):
+        return ApiResponse(result["statusCode"], headers, base64.b64decode(body))
+    return ApiResponse(result["statusCode"], headers, str(body).encode("utf-8"))
+
+
+# ---- the HTTP server ----
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse their connection
+    server: "ApiServer"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_PAYLOAD_BYTES:
+            response = _gateway("REQUEST_TOO_LARGE", 413, "Request Too Large", str(uuid.uuid4()))
+            self.close_connection = True  # the unread body would be taken for the next request
+        else:
+            body = self.rfile.read(length) if length else b""
+            try:
+                response = self.server.api.handle(self.command, self.path,
+                                                  list(self.headers.items()), body,
+                                                  self.client_address[0])
+            except Exception as error:  # a fault of this server, never of the request
+                self.server.on_error(f"API server: {type(error).__name__}: {error}")
+                response = _gateway("DEFAULT_5XX", 500, "Internal server error",
+                                    str(uuid.uuid4()))
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the status line counts requests; no line per request
+
+
+class ApiServer(ThreadingHTTPServer):
+    """:class:`RestApi` over HTTP on ``host:port``, one thread per connection."""
+
+    daemon_threads = True
+
+    def __init__(self, api: RestApi, host: str, port: int,
+                 on_error: Callable[[str], None]) -> None:
+        self.api, self.on_error = api, on_error
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/{self.api.stage}"

@@ -1,0 +1,99 @@
+"""What ``make local`` shows: the banner, digests as they arrive, and a live status line."""
+
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TextIO
+
+EXAMPLE_TRANSACTION = ('{"accountId":"acct-42","amount":125.50,"currency":"EUR",'
+                       '"merchantId":"m-1","merchantCategory":"5411","country":"DE"}')
+
+
+class Console:
+    """Prints lines above a status line that redraws in place (on a terminal)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty()
+        self._status = ""
+        self._printed = ""  # off a terminal: the last status printed as a line
+        self._lock = threading.Lock()
+
+    def print(self, text: str) -> None:
+        with self._lock:
+            self._clear()
+            print(text, file=self.stream)
+            self._draw()
+
+    def status(self, text: str) -> None:
+        with self._lock:
+            if not self.live:
+                if text != self._printed:  # a line per change, not per tick
+                    print(text, file=self.stream, flush=True)
+                    self._printed = text
+                return
+            if text != self._status:
+                self._clear()
+                self._status = text
+                self._draw()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.live and self._status:
+                print(file=self.stream)
+            self._status = ""
+
+    def _clear(self) -> None:
+        if self.live and self._status:
+            self.stream.write("\r\033[2K")
+
+    def _draw(self) -> None:
+        if self.live and self._status:
+            self.stream.write(self._status)
+            self.stream.flush()
+
+
+def banner(*, api_url: str, emulator_url: str, outbox: str, tables: list[str],
+           log_dir: str) -> str:
+    """What ``make local`` prints once everything listens."""
+    today = datetime.now(UTC).date().isoformat()
+    return f"""
+Fraud detection platform: local mode
+
+  API (REST, from api/openapi.yaml)  {api_url}
+      POST /transactions   GET /transactions/{{id}}
+  AWS emulator (moto)                {emulator_url}
+      tables {', '.join(tables)}
+  Digests, reports, function logs    {outbox}/  ({log_dir}/ holds each function's log)
+
+Try it:
+  curl -s -X POST {api_url}/transactions -H 'Content-Type: application/json' \\
+       -d '{EXAMPLE_TRANSACTION}'
+  curl -s {api_url}/transactions/<transactionId>
+  make report DAY={today}
+  aws --endpoint-url {emulator_url} dynamodb scan --table-name {tables[0]} --max-items 5
+
+Ctrl-C stops everything.
+"""
+
+
+class StatusLine(threading.Thread):
+    """Redraws ``render()`` every ``interval`` seconds until stopped."""
+
+    def __init__(self, console: Console, render: Callable[[], str], interval: float) -> None:
+        super().__init__(name="status-line", daemon=True)
+        self.console, self.render, self.interval = console, render, interval
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                self.console.status(self.render())
+            except Exception as error:  # a status line must never end the local mode
+                self.console.status(f"status unavailable: {error}")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+        self.console.close()
