@@ -20,7 +20,7 @@ INSTALLED := $(VENV)/.installed
 LAYERS := $(shell $(PYTHON) -m shared.layers)
 REVERSED_LAYERS := $(shell printf '%s\n' $(LAYERS) | tac)
 
-.PHONY: help install test lint preview-all deploy-all destroy outputs config-set demo local bench \
+.PHONY: help install test lint preview-all deploy-all destroy outputs config-set demo local report bench \
 	$(addprefix deploy-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) $(addprefix preview-,$(LAYERS))
 
 help: ## List the targets
@@ -73,11 +73,22 @@ outputs: ## The deployed API URL and reports bucket name of STACK
 config-set: install ## Set KEY=VALUE in every layer of STACK, e.g. KEY=fraud:alertEmail VALUE=a@b.co
 	@scripts/layers.sh config-set $(LAYERS)
 
-demo: ## Run the local pipeline with a realistic workload and print the figures
-	@echo "make demo: not built yet (issue #8)"; exit 2
+# Local mode (local_mode/): `make local API_PORT=3001 EMULATOR_PORT=4567` moves its ports;
+# `make demo TRANSACTIONS=2000 SEED=11` sizes the workload; `make report DAY=2026-05-01`.
+API_PORT ?= 3000
+EMULATOR_PORT ?= 4566
+TRANSACTIONS ?= 1000
+SEED ?= 7
+DAY ?=
 
-local: ## Run the whole pipeline locally until Ctrl-C
-	@echo "make local: not built yet (issue #8)"; exit 2
+demo: install ## Run the local pipeline with a realistic workload and print the figures
+	@$(PY) -m local_mode demo --transactions $(TRANSACTIONS) --seed $(SEED)
+
+local: install ## Run the whole pipeline locally until Ctrl-C (API :3000, AWS emulator :4566)
+	@$(PY) -m local_mode serve --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
+
+report: install ## Build DAY's report (YYYY-MM-DD, default today) against a running `make local`
+	@$(PY) -m local_mode report $(if $(DAY),--day $(DAY))
 
 bench: ## Run the benchmarks and write bench/results.md
 	@echo "make bench: not built yet (issue #9)"; exit 2
