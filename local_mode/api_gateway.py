@@ -397,7 +397,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # every method (TRACE, PURGE, ...): unknown ones get 403
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the status line counts requests; no line per request

@@ -91,11 +91,11 @@ class LocalModeProcess:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self) -> None:
-        """SIGTERM by PID, wait; then check that its emulator is gone (no orphan)."""
+    def stop(self, stop_signal: int = signal.SIGTERM) -> None:
+        """``stop_signal`` (SIGINT is Ctrl-C) by PID, wait; then check its emulator is gone."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(stop_signal)
         try:
             self.process.wait(STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:

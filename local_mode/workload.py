@@ -130,6 +130,7 @@ class _Generator:
     def __init__(self, seed: int, now_ms: int) -> None:
         self.random = random.Random(seed)  # noqa: S311 - a reproducible workload, not secrets
         self.seed = seed
+        self.now_ms = now_ms
         self.start_ms = now_ms - SPAN_MS
         self.end_ms = now_ms - MINUTE_MS
         self.count = 0
@@ -242,7 +243,7 @@ class _Generator:
             case "card number as account":
                 body["accountId"] = "4111111111111111"
             case "timestamp in the future":
-                body["timestamp"] = int(datetime.now(UTC).timestamp() * 1000) + 86_400_000
+                body["timestamp"] = self.now_ms + 24 * 60 * MINUTE_MS
             case "lower-case currency":
                 body["currency"] = body["currency"].lower()
             case "missing country":
