@@ -1,0 +1,191 @@
+"""The local mode end to end: ``python -m local_mode serve`` in a child process, on free ports.
+
+One local mode serves the whole session (starting one costs a few seconds); tests that need
+their own (a tiny throttle, a restart) start one more. This process never points its own
+environment at an emulator: it talks to it through explicitly configured clients, so the
+suites that run moto in-process are not affected.
+"""
+
+import http.client
+import json
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+from common.data_model import STATS_DAY
+from common.stats import DayTotals
+from common.transaction import from_item
+
+from local_mode.environment import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from local_mode.outbox import read_digests
+from local_mode.process import LocalModeProcess, process_alive
+from shared.outputs import DataOutputs
+
+DEADLINE_SECONDS = 60
+POLL_SECONDS = 0.2
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE_SECONDS) -> Any:
+    """Poll ``condition`` until it returns something truthy; else fail, naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(POLL_SECONDS)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+@dataclass
+class Local:
+    """A running local mode, and what the tests read it with."""
+
+    process: LocalModeProcess
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outbox(self) -> Path:
+        return self.process.outbox
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.process.state["outputs"]
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = boto3.session.Session(
+                aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+                region_name=self.process.state["region"],
+            ).client(service, endpoint_url=self.process.state["emulatorEndpoint"])
+        return self.clients[service]
+
+    def request(self, method: str, path: str, body: str | bytes | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+        url = urlsplit(self.process.api_url)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        try:
+            connection.request(method, url.path + path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Response(response.status, dict(response.getheaders()),
+                            response.read().decode("utf-8"))
+        finally:
+            connection.close()
+
+    def post(self, body: str | dict[str, Any]) -> Response:
+        text = body if isinstance(body, str) else json.dumps(body)
+        return self.request("POST", "/transactions", text, {"Content-Type": "application/json"})
+
+    def stored(self, transaction_id: str) -> list[dict[str, Any]]:
+        """Every item the table holds with this id (a strongly consistent read)."""
+        items = self.client("dynamodb").query(
+            TableName=self.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME], ConsistentRead=True,
+            KeyConditionExpression="transactionId = :id",
+            ExpressionAttributeValues={":id": {"S": transaction_id}})["Items"]
+        return [from_item(item) for item in items]
+
+    def all_transactions(self) -> dict[str, dict[str, Any]]:
+        pages = self.client("dynamodb").get_paginator("scan").paginate(
+            TableName=self.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME], ConsistentRead=True)
+        return {item["transactionId"]: item
+                for page in pages for item in map(from_item, page["Items"])}
+
+    def day_totals(self, day: str) -> DayTotals:
+        pages = self.client("dynamodb").get_paginator("query").paginate(
+            TableName=self.outputs[DataOutputs.STATS_TABLE_NAME],
+            KeyConditionExpression="#day = :day", ExpressionAttributeNames={"#day": STATS_DAY.name},
+            ExpressionAttributeValues={":day": {"S": day}})
+        return DayTotals.from_items(from_item(item) for page in pages for item in page["Items"])
+
+    def queue_messages(self, output: str) -> list[dict[str, Any]]:
+        """Every message of a queue, read without consuming them (they reappear at once)."""
+        sqs, url = self.client("sqs"), self.outputs[output]
+        seen: dict[str, dict[str, Any]] = {}
+        for _ in range(100):
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                        VisibilityTimeout=0).get("Messages", [])
+            fresh = [message for message in batch if message["MessageId"] not in seen]
+            if not fresh:
+                return list(seen.values())
+            seen |= {message["MessageId"]: message for message in fresh}
+        return list(seen.values())
+
+    def queue_depth(self, output: str) -> int:
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.outputs[output],
+            AttributeNames=["ApproximateNumberOfMessages",
+                            "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+    def digests(self) -> list[dict[str, Any]]:
+        return read_digests(self.outbox)
+
+    def log_lines(self, function_id: str) -> list[dict[str, Any]]:
+        """The JSON lines a function logged (Powertools' logs and metrics)."""
+        path = self.outbox / "logs" / f"lambda-{function_id}-local.log"
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+DIGEST_ENTRY = re.compile(r"^\d+\. (\S+)  score \d+$", re.MULTILINE)
+
+
+def digest_transaction_ids(notification: dict[str, Any]) -> list[str]:
+    """The transactions a digest (an SNS notification) lists."""
+    return DIGEST_ENTRY.findall(notification["Message"])
+
+
+def post_workload(local: Local, requests: Any) -> None:
+    """Post each request in order; each must get the status the workload expects."""
+    for request in requests:
+        response = local.post(request.body)
+        assert response.status == request.expected_status, (request, response.text)
+
+
+def start_local(outbox: Path, **options: Any) -> Local:
+    return Local(LocalModeProcess(outbox, **options).start())
+
+
+def stop_local(local: Local, stop_signal: int = signal.SIGTERM) -> None:
+    """Stop by PID; the local mode must exit cleanly, and the emulator it started be gone."""
+    local.process.stop(stop_signal)
+    assert local.process.process is not None
+    assert local.process.process.returncode == 0, local.process.output()
+    emulator_pid = local.process.state.get("emulatorPid")
+    assert emulator_pid is None or not process_alive(emulator_pid)
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory) -> Iterator[Local]:
+    """The session's local mode, with the stack's default settings."""
+    running = start_local(tmp_path_factory.mktemp("local-mode"))
+    try:
+        yield running
+    finally:
+        stop_local(running)
+
+
+def transaction(transaction_id: str, **overrides: Any) -> dict[str, Any]:
+    """A valid POST body (amount as a JSON number with two decimals)."""
+    body = {"transactionId": transaction_id, "accountId": f"acct-{transaction_id}",
+            "amount": 125.5, "currency": "EUR", "merchantId": "m-1",
+            "merchantCategory": "5411", "country": "DE", "channel": "pos"}
+    return body | overrides

@@ -1,0 +1,74 @@
+"""POST and GET through the local API: routes, responses, the proxy event, the verdict."""
+
+import json
+import uuid
+
+from tests.local.conftest import transaction, wait_for
+
+
+def _new_id() -> str:
+    return f"api-{uuid.uuid4().hex[:12]}"
+
+
+def test_post_stores_pending_then_get_reads_the_verdict(local):
+    body = transaction(_new_id())
+    created = local.post(body)
+    assert created.status == 201
+    assert created.headers["Content-Type"] == "application/json"
+    assert created.json == body | {"timestamp": created.json["timestamp"],
+                                   "fraudStatus": "PENDING"}
+
+    def verdict():
+        response = local.request("GET", f"/transactions/{body['transactionId']}")
+        return response if response.json["fraudStatus"] != "PENDING" else None
+
+    analysed = wait_for(verdict, "the verdict")
+    assert analysed.status == 200
+    assert analysed.json["fraudStatus"] == "CLEAR"
+    assert analysed.json["fraudScore"] == 0
+    assert analysed.json["fraudReasons"] == []
+    assert analysed.json["analyzedAt"].endswith("Z")
+
+
+def test_replaying_a_transaction_returns_it_and_other_content_conflicts(local):
+    body = transaction(_new_id(), timestamp=1_790_000_000_000)
+    assert local.post(body).status == 201
+    replay = local.post(body)
+    assert replay.status == 200
+    assert replay.json["transactionId"] == body["transactionId"]
+    conflict = local.post(body | {"amount": 99.99})
+    assert conflict.status == 409
+    assert [error["field"] for error in conflict.json["errors"]] == ["amount"]
+    assert len(local.stored(body["transactionId"])) == 1
+
+
+def test_get_of_an_unknown_id_is_404_and_a_bad_id_400(local):
+    unknown = local.request("GET", "/transactions/no-such-transaction")
+    assert unknown.status == 404
+    assert unknown.json["message"] == "No transaction has the id no-such-transaction"
+    bad = local.request("GET", "/transactions/" + "x" * 65)
+    assert bad.status == 400
+    assert [error["field"] for error in bad.json["errors"]] == ["id"]
+
+
+def test_what_no_route_matches_gets_api_gateways_403(local):
+    for method, path in (("GET", "/nothing-here"), ("PUT", "/transactions"),
+                         ("DELETE", "/transactions/abc"), ("GET", "/transactions/")):
+        response = local.request(method, path)
+        assert response.status == 403, (method, path)
+        assert response.json == {
+            "message": "Missing credentials, or no route matches this method and path",
+            "requestId": response.headers["x-amzn-RequestId"]}
+    outside_the_stage = local.request("GET", "/../transactions/abc")
+    assert outside_the_stage.status == 403
+
+
+def test_the_function_receives_a_rest_proxy_event_with_the_request_id(local):
+    """The request id API Gateway answers with is the function's correlation id."""
+    response = local.post(transaction(_new_id()))
+    request_id = response.headers["x-amzn-RequestId"]
+    lines = wait_for(lambda: [line for line in local.log_lines("process-transaction")
+                              if line.get("correlation_id") == request_id], "the function's log")
+    assert lines[0]["message"] == "Transaction stored"
+    assert lines[0]["function_name"] == "lambda-process-transaction-local"
+    assert json.dumps(lines).count("acct-") == 0  # account ids are masked in logs

@@ -1,0 +1,92 @@
+"""The local API Gateway's reading of the document, its validator and its proxy events."""
+
+import json
+
+import pytest
+
+from local_mode.api_gateway import RestApi, TokenBucket, body_problems, ecma_pattern, routes
+from shared.api_document import load_openapi, transaction_schema
+
+VALID = {"accountId": "acct-1", "amount": 10.5, "currency": "EUR", "merchantId": "m-1",
+         "merchantCategory": "5411", "country": "DE"}
+
+
+def test_routes_and_validators_come_from_the_document():
+    table = {(route.method, route.resource): route for route in routes(load_openapi())}
+    assert set(table) == {("POST", "/transactions"), ("GET", "/transactions/{id}")}
+    post, get = table["POST", "/transactions"], table["GET", "/transactions/{id}"]
+    assert (post.validate_body, post.validate_parameters) == (True, True)
+    assert (get.validate_body, get.validate_parameters) == (False, True)
+    assert post.body_schema["required"] == transaction_schema()["required"]
+    assert get.match("GET", "/transactions/abc-1") == {"id": "abc-1"}
+    assert get.match("GET", "/transactions/a/b") is None
+    assert get.match("POST", "/transactions/abc") is None
+
+
+@pytest.mark.parametrize(("pattern", "text", "matches"), [
+    ("^[A-Z]{3}$", "EUR", True),
+    ("^[A-Z]{3}$", "EUR\n", False),  # Python's $ would match before the newline
+    (r"^a\$$", "a$", True),  # an escaped dollar stays literal
+    ("^[$]+$", "$$", True),  # so does one inside a class
+])
+def test_patterns_anchor_as_ecma_262_does(pattern, text, matches):
+    import re
+
+    assert bool(re.search(ecma_pattern(pattern), text)) is matches
+
+
+def test_the_validator_names_every_problem_once():
+    schema = load_openapi()["components"]["schemas"]["Transaction"]
+    assert body_problems(schema, json.dumps(VALID)) == []
+    problems = body_problems(schema, json.dumps({**VALID, "amount": -1, "country": "de",
+                                                 "note": "x"}))
+    assert problems == [
+        'object instance has properties which are not allowed by the schema: ["note"]',
+        "amount: numeric instance is not strictly greater than the required minimum "
+        "(minimum: 0, found: -1)",
+        'country: ECMA 262 regex "^[A-Z]{2}$" does not match input string "de"',
+    ]
+    assert body_problems(schema, "")[0] == (
+        'object has missing required properties (["accountId", "amount", "currency", '
+        '"merchantId", "merchantCategory", "country"])')
+    assert body_problems(schema, "{").pop().startswith("Invalid JSON: ")
+
+
+def test_a_request_becomes_a_rest_proxy_event():
+    events = []
+
+    def invoke(event):
+        events.append(event)
+        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+    api = RestApi(load_openapi(), invoke, TokenBucket(10, 10), account_id="123456789012")
+    response = api.handle("GET", "/v1/transactions/t%2D1?verbose=1",
+                          [("Host", "127.0.0.1:3000"), ("X-Trace", "a"), ("X-Trace", "b")], b"",
+                          "127.0.0.1")
+    assert response.status == 200
+    [event] = events
+    assert event["resource"] == "/transactions/{id}"
+    assert event["path"] == "/transactions/t-1"
+    assert event["httpMethod"] == "GET"
+    assert event["pathParameters"] == {"id": "t-1"}
+    assert event["queryStringParameters"] == {"verbose": "1"}
+    assert event["multiValueHeaders"]["X-Trace"] == ["a", "b"]
+    assert event["headers"]["X-Trace"] == "b"
+    assert event["body"] is None
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["stage"] == "v1"
+    assert context["path"] == "/v1/transactions/t-1"
+    assert context["resourcePath"] == "/transactions/{id}"
+    assert context["requestId"] == response.headers["x-amzn-RequestId"]
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+
+
+def test_a_function_that_fails_gets_api_gateways_502():
+    def invoke(_event):
+        raise RuntimeError("boom")
+
+    api = RestApi(load_openapi(), invoke, TokenBucket(10, 10), account_id="123456789012")
+    response = api.handle("POST", "/v1/transactions", [], json.dumps(VALID).encode(), "::1")
+    assert response.status == 502
+    assert json.loads(response.body)["message"] == "Internal server error"

@@ -1,0 +1,114 @@
+"""Bad input through the local API: exactly 400, every bad field named, nothing stored.
+
+Some cases are refused by the gateway's validator (the JSON schema), the others by the
+function (what a schema cannot state); both answer 400 with ``errors``. Throttling answers 429
+before anything else.
+"""
+
+import json
+import signal
+import time
+import uuid
+
+import pytest
+
+from tests.local.conftest import start_local, stop_local, transaction
+
+NOW_MS = int(time.time() * 1000)
+
+
+def _case(transaction_id: str, **changes) -> str:
+    return json.dumps(transaction(transaction_id, **changes))
+
+
+# (name, body, fields the answer must name); each body holds the transaction id bad-<...>.
+CASES = [
+    ("malformed JSON", '{"transactionId": "bad-malformed", "accountId": "a",', "body"),
+    ("NaN amount", _case("bad-nan", amount=0).replace('"amount": 0', '"amount": NaN'), "body"),
+    ("not an object", '["bad-array"]', "body"),
+    ("wrong types", _case("bad-types", amount="125.50", timestamp="now"), "amount timestamp"),
+    ("unknown fields", _case("bad-unknown", cardholder="J. Doe", pin="1234"), "cardholder pin"),
+    ("missing fields", json.dumps({"transactionId": "bad-missing", "amount": 1}),
+     "accountId currency merchantId merchantCategory country"),
+    ("over-size body", _case("bad-big").replace("{", "{" + " " * 17_000, 1), "body"),
+    ("over-long field", _case("bad-long", merchantId="m" * 20_000), "merchantId"),
+    ("card number as account", _case("bad-card", accountId="4111111111111111"), "accountId"),
+    ("future timestamp", _case("bad-future", timestamp=NOW_MS + 3_600_000), "timestamp"),
+    ("three decimals", _case("bad-cents", amount=1.005), "amount"),
+    ("zero amount", _case("bad-zero", amount=0), "amount"),
+    ("non-ASCII account", _case("bad-unicode", accountId="cüstomer-1"), "accountId"),
+    ("full-width currency", _case("bad-width", currency="\uff25\uff35\uff32"), "currency"),
+    ("trailing newline", _case("bad-newline", currency="EUR\n"), "currency"),
+    ("control character", _case("bad-bell", merchantId="m-\u0007"), "merchantId"),
+    ("NUL character", _case("bad-nul", country="D\u0000"), "country"),
+    ("lone surrogate", _case("bad-surrogate", merchantId="m-\ud800"), "merchantId"),
+    ("duplicate key", _case("bad-dup").replace('"channel": "pos"',
+                                               '"channel": "pos", "channel": "atm"'), "body"),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "fields"), CASES, ids=[case[0] for case in CASES])
+def test_bad_input_is_400_naming_each_field_and_stores_nothing(local, name, body, fields):
+    response = local.post(body)
+    assert response.status == 400, response.text
+    answer = response.json
+    assert answer["message"]
+    named = json.dumps(answer["errors"], ensure_ascii=False)
+    for field in fields.split():
+        assert field in named, f"{field} is not named in {named}"
+    transaction_id = "bad-" + body.split('"bad-', 1)[1].split('"', 1)[0]
+    assert local.stored(transaction_id) == []
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("application/json", b""),
+    (None, b""),
+    ("text/plain", b"accountId=a&amount=1"),
+])
+def test_a_missing_or_non_json_body_is_400(local, content_type, body):
+    headers = {"Content-Type": content_type} if content_type else {}
+    before = len(local.all_transactions())
+    response = local.request("POST", "/transactions", body, headers)
+    assert response.status == 400
+    assert response.json["errors"]
+    assert len(local.all_transactions()) == before
+
+
+def test_the_gateway_names_each_problem_as_api_gateway_words_it(local):
+    body = transaction("bad-words", amount="1", currency="eur", extra=1)
+    del body["country"]
+    response = local.post(body)
+    assert response.status == 400
+    assert response.json["message"] == "Invalid request body"
+    assert response.json["requestId"] == response.headers["x-amzn-RequestId"]
+    [error] = response.json["errors"]
+    assert error["field"] == "body"
+    assert error["message"] == (
+        '[object instance has properties which are not allowed by the schema: ["extra"], '
+        'object has missing required properties (["country"]), '
+        'amount: instance type (string) does not match any allowed primitive type '
+        '(allowed: ["number"]), '
+        'currency: ECMA 262 regex "^[A-Z]{3}$" does not match input string "eur"]')
+
+
+def test_over_the_stage_throttle_requests_get_429_and_reach_nothing(tmp_path):
+    throttled = start_local(tmp_path, config=("apiThrottleRateLimit=1",
+                                              "apiThrottleBurstLimit=1"))
+    try:
+        started = time.monotonic()
+        ids = [f"throttle-{uuid.uuid4().hex[:8]}" for _ in range(6)]
+        responses = [throttled.post(transaction(transaction_id)) for transaction_id in ids]
+        elapsed = time.monotonic() - started
+        allowed = 1 + int(elapsed)  # the burst, plus what the rate refilled meanwhile
+        statuses = [response.status for response in responses]
+        assert statuses.count(429) >= len(ids) - allowed, statuses
+        for transaction_id, response in zip(ids, responses, strict=True):
+            if response.status == 429:
+                assert response.headers["Retry-After"] == "1"
+                assert response.json == {"message": "Too many requests; retry with backoff",
+                                         "requestId": response.headers["x-amzn-RequestId"]}
+                assert throttled.stored(transaction_id) == []
+            else:
+                assert response.status == 201
+    finally:
+        stop_local(throttled, signal.SIGINT)  # as Ctrl-C stops `make local`
