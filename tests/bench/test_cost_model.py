@@ -1,0 +1,169 @@
+"""The cost model's arithmetic, on inputs small enough to check by hand."""
+
+import pytest
+
+from bench.cost_model import (
+    Assumptions,
+    Measured,
+    UnitCost,
+    billed_ms,
+    cpu_factor,
+    fixed_monthly,
+    measured_from,
+    model,
+    per_million,
+)
+from bench.platform_facts import PlatformFacts
+from bench.prices import PRICES
+
+FACTS = PlatformFacts(lambda_memory_mb=512, stream_batch_size=100, az_count=2,
+                      log_retention_days=7, interface_endpoints=2, alarms=13, alarm_metrics=18,
+                      dashboards=1, kms_keys=1, custom_metrics=12, functions=4, queues=3,
+                      access_log_line_bytes=600)
+ASSUMPTIONS = Assumptions(latency_ms={
+    "DynamoDB.PutItem": 5, "DynamoDB.Query": 5, "DynamoDB.UpdateItem": 5,
+    "DynamoDB.TransactWriteItems": 20, "SQS.SendMessageBatch": 10, "SNS.Publish": 20,
+    "S3.PutObject": 30})
+
+
+def unit(calls, own_ms=0.0, read_units=0.0, log_bytes=0.0):
+    return UnitCost(calls=calls, own_ms=own_ms, read_units=read_units, log_bytes=log_bytes)
+
+
+MEASURED = Measured(
+    post=unit({"DynamoDB.PutItem": 1}, own_ms=1.0, log_bytes=700),
+    get=unit({"DynamoDB.Query": 1}, own_ms=1.0, read_units=1.0),
+    detect_batch=unit({"DynamoDB.Query": 100, "DynamoDB.TransactWriteItems": 4,
+                       "SQS.SendMessageBatch": 1}, own_ms=100.0, read_units=50.0,
+                      log_bytes=50_000),
+    detect_batch_records=100,
+    detect_stats_updates=4,
+    digest=unit({"DynamoDB.UpdateItem": 2, "SNS.Publish": 1}, own_ms=5.0, log_bytes=800),
+    digest_alerts=2,
+    report=unit({"DynamoDB.Query": 2, "S3.PutObject": 2}, own_ms=10.0, read_units=2.0),
+    init_ms={"process-transaction": 400.0, "detect-fraud": 400.0, "notify-team": 400.0},
+    item_bytes={"pending_item_bytes": 186, "clear_item_bytes": 242,
+                "suspicious_item_bytes": 521, "by_account_entry_bytes": 103,
+                "by_flagged_day_entry_bytes": 236, "stats_item_bytes": 100,
+                "alert_message_bytes": 341},
+)
+
+
+def cost_of(lines, service, item_start=""):
+    return sum(line.cost for line in lines
+               if line.service == service and line.item.startswith(item_start))
+
+
+def test_cpu_share_follows_memory_up_to_one_full_vcpu():
+    assert cpu_factor(512) == pytest.approx(1769 / 512)
+    assert cpu_factor(1769) == 1.0
+    assert cpu_factor(4096) == 1.0
+
+
+def test_billed_duration_is_scaled_own_time_plus_each_call_s_latency_rounded_up():
+    # 1 ms x 3.455 + 1 PutItem x 5 ms = 8.455 → 9 ms.
+    assert billed_ms(MEASURED.post, ASSUMPTIONS, 512) == 9
+    # 100 ms x 3.455 + 100 x 5 + 4 x 20 + 1 x 10 = 935.5 → 936 ms.
+    assert billed_ms(MEASURED.detect_batch, ASSUMPTIONS, 512) == 936
+
+
+def test_api_gateway_bills_every_post_and_get():
+    lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
+    assert cost_of(lines, "API Gateway") == pytest.approx(2 * 3.50)
+
+
+def test_lambda_requests_are_posts_gets_batches_and_digests():
+    lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
+    # 1M POST + 1M GET + 10,000 batches of 100 + 20,000 alerts in digests of 2.
+    assert cost_of(lines, "Lambda", "requests") == pytest.approx(2_020_000 * 0.20 / 1e6)
+
+
+def test_lambda_duration_adds_the_billed_start_up_of_cold_starts():
+    lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
+    gb = 512 / 1024
+    # Billed ms: POST 9, GET 9, batch 936, digest 5 x 3.455 + 2 x 5 + 20 = 47.3 → 48.
+    warm = (1e6 * 9 + 1e6 * 9 + 10_000 * 936 + 10_000 * 48) / 1000 * gb
+    cold = 2_020_000 * 0.001 * 400 * (1769 / 512) / 1000 * gb
+    assert cost_of(lines, "Lambda", "duration") == pytest.approx(
+        (warm + cold) * PRICES["lambda.gb_second"].usd)
+
+
+def test_dynamodb_writes_count_indexes_transactions_and_claims():
+    lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
+    per_transaction = (
+        1 + 1  # the POST's item (186 B) and its byAccount entry
+        + 0.98 * 2 + 0.02 * 2  # verdict in a transaction: 2 units, CLEAR or SUSPICIOUS
+        + 0.02 * 1  # the byFlaggedDay entry of a suspicious one
+        + 4 / 100 * 2  # 4 stats items per batch of 100, transactional
+        + 0.02 * 1)  # the notifiedAt claim
+    writes = sum(line.quantity for line in lines if line.item.startswith("writes"))
+    assert writes == pytest.approx(1e6 * per_transaction)
+    assert cost_of(lines, "DynamoDB", "writes") == pytest.approx(writes * 0.625 / 1e6)
+
+
+def test_dynamodb_reads_are_the_gets_and_the_history_queries_and_streams_are_free():
+    lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
+    [reads] = [line for line in lines if line.item.startswith("reads")]
+    assert reads.quantity == pytest.approx(1e6 * 1.0 + 10_000 * 50.0)
+    [stream] = [line for line in lines if line.item == "stream reads"]
+    assert stream.cost == 0
+
+
+def test_messaging_counts_sends_mapping_requests_publishes_and_emails():
+    lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
+    # 10,000 SendMessageBatch + 10,000 digests x 2 mapping requests.
+    assert cost_of(lines, "SQS") == pytest.approx(30_000 * 0.40 / 1e6)
+    assert cost_of(lines, "SNS", "publishes") == pytest.approx(10_000 * 0.50 / 1e6)
+    assert cost_of(lines, "SNS", "emails") == pytest.approx(10_000 * 2.00 / 1e5)
+
+
+def test_log_ingestion_adds_lambda_s_lines_and_the_access_log():
+    lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
+    [ingestion] = [line for line in lines if line.item == "ingestion"]
+    expected = (1e6 * (700 + 330) + 1e6 * (0 + 330) + 2e6 * 600 + 10_000 * (50_000 + 330)
+                + 10_000 * (800 + 330))
+    assert ingestion.quantity == pytest.approx(expected / 1024 ** 3)
+
+
+def test_the_fixed_cost_is_endpoints_key_alarms_dashboard_metrics_and_the_daily_report():
+    lines = fixed_monthly(MEASURED, FACTS, ASSUMPTIONS)
+    assert cost_of(lines, "VPC endpoints") == pytest.approx(2 * 2 * 730 * 0.01)
+    assert cost_of(lines, "KMS", "the project key") == 1.00
+    assert cost_of(lines, "CloudWatch", "alarms") == pytest.approx(1.80)
+    assert cost_of(lines, "CloudWatch", "dashboard") == 3.00
+    assert cost_of(lines, "CloudWatch", "custom metrics") == pytest.approx(12 * 0.30)
+    assert cost_of(lines, "S3") == pytest.approx(365 / 12 * 2 * 0.005 / 1000)
+
+
+def test_the_model_totals_each_section_by_service():
+    result = model(MEASURED, FACTS, ASSUMPTIONS)
+    for section in ("per_million", "fixed_monthly", "at_rest_per_million_month"):
+        lines = result[section]["lines"]
+        assert result[section]["total"] == pytest.approx(sum(line["cost"] for line in lines))
+        assert sum(result[section]["by_service"].values()) == pytest.approx(
+            result[section]["total"])
+    assert result["per_million"]["by_service"]["API Gateway"] == pytest.approx(7.00)
+
+
+def test_the_inputs_are_read_from_the_results_by_unit_key():
+    def unit_result(key, calls, **detail):
+        timing = {"runs": 5, "median": 2.0, "low": 1.0, "high": 3.0}
+        return {"key": key, "calls": calls, "read_units": 0.5, "log_bytes": 10,
+                "own_ms": timing, "detail": detail}
+
+    units = {"units": [unit_result("post", {"DynamoDB.PutItem": 1}),
+                       unit_result("get", {"DynamoDB.Query": 1}),
+                       unit_result("detect_cost", {}, records=100, stats_updates=4),
+                       unit_result("notify_cost", {}, alerts=2),
+                       unit_result("report_10k", {})],
+             "item_sizes": {"pending_item_bytes": 186}}
+    phase = {"runs": 5, "median": 10.0, "low": 9.0, "high": 11.0}
+    phases = dict.fromkeys(("startup", "boto3", "clients", "imports", "first_event"), phase)
+    cold = {"rows": [
+        {"function": None, "experiment": False, "phases_ms": phases},  # a baseline
+        {"function": "detect-fraud", "experiment": False, "phases_ms": phases},
+        {"function": "detect-fraud", "experiment": True, "phases_ms": phases}]}
+    measured = measured_from(units, cold)
+    assert measured.post == UnitCost({"DynamoDB.PutItem": 1}, 2.0, 0.5, 10)
+    assert (measured.detect_batch_records, measured.detect_stats_updates) == (100, 4)
+    assert measured.init_ms == {"detect-fraud": 40.0}  # the first event is not start-up
