@@ -9,17 +9,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from local_mode.console import Console, StatusLine, banner
+from local_mode.console import Console, StatusLine, banner, shown
 from local_mode.emulator import EmulatorError
 from local_mode.report import ReportError, build_report, parse_day
 from local_mode.stack import (
+    DEFAULT_API_PORT,
     DEFAULT_EMULATOR_PORT,
+    DEFAULT_HOST,
     DEFAULT_OUTBOX,
     LocalOptions,
     LocalStack,
     StartError,
     read_state,
 )
+from shared.outputs import DataOutputs
 from shared.settings import ConfigError
 
 STATUS_INTERVAL_SECONDS = 0.5
@@ -41,9 +44,8 @@ def _interrupt(_signal: int, _frame: FrameType | None) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     console = Console()
-    defaults = LocalOptions()
     options = LocalOptions(
-        host=args.host or defaults.host, api_port=args.api_port or defaults.api_port,
+        host=args.host, api_port=args.api_port,
         emulator_port=args.emulator_port, emulator_endpoint=args.emulator_endpoint,
         outbox=args.outbox, config=_config(args.set))
     show = (lambda _text: None) if args.quiet else console.print
@@ -54,10 +56,10 @@ def serve(args: argparse.Namespace) -> int:
         stack.start()
         if not args.quiet:
             console.print(banner(api_url=stack.api_url, emulator_url=stack.emulator_endpoint,
-                                 outbox=str(_relative(options.outbox)),
-                                 tables=[stack.outputs["transactionsTableName"],
-                                         stack.outputs["statsTableName"]],
-                                 log_dir=str(_relative(stack.log_dir))))
+                                 outbox=str(shown(options.outbox)),
+                                 tables=[stack.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
+                                         stack.outputs[DataOutputs.STATS_TABLE_NAME]],
+                                 log_dir=str(shown(stack.log_dir))))
             status = StatusLine(console, stack.status, STATUS_INTERVAL_SECONDS)
             status.start()
         threading.Event().wait()  # until Ctrl-C or SIGTERM
@@ -80,12 +82,12 @@ def report(args: argparse.Namespace) -> int:
     day = parse_day(args.day or datetime.now(UTC).date().isoformat())
     state = read_state(args.outbox)
     if state is None:
-        raise ReportError(f"no local mode is running (nothing in {_relative(args.outbox)}/); "
+        raise ReportError(f"no local mode is running (nothing in {shown(args.outbox)}/); "
                           "start it with `make local` in another terminal, then run this again")
     saved = build_report(day, state, args.outbox)
     print(f"Report for {saved.day}: {saved.transactions} transactions, {saved.flagged} flagged")
-    print(f"  HTML  {_relative(saved.html)}")
-    print(f"  JSON  {_relative(saved.json)}")
+    print(f"  HTML  {shown(saved.html)}")
+    print(f"  JSON  {shown(saved.json)}")
     return 0
 
 
@@ -95,21 +97,16 @@ def demo(args: argparse.Namespace) -> int:
     return run_demo(transactions=args.transactions, seed=args.seed, outbox=args.outbox)
 
 
-def _relative(path: Path) -> Path:
-    try:
-        return path.resolve().relative_to(Path.cwd())
-    except ValueError:
-        return path
-
-
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m local_mode",
                                    description="The fraud detection pipeline on this machine.")
     commands = main.add_subparsers(dest="command", required=True)
 
     serve_command = commands.add_parser("serve", help="run the whole pipeline until Ctrl-C")
-    serve_command.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve_command.add_argument("--api-port", type=int, help="API port (default 3000)")
+    serve_command.add_argument("--host", default=DEFAULT_HOST,
+                               help=f"address to listen on (default {DEFAULT_HOST})")
+    serve_command.add_argument("--api-port", type=int, default=DEFAULT_API_PORT,
+                               help=f"API port (default {DEFAULT_API_PORT})")
     serve_command.add_argument("--emulator-port", type=int, default=DEFAULT_EMULATOR_PORT,
                                help=f"AWS emulator port (default {DEFAULT_EMULATOR_PORT})")
     serve_command.add_argument("--emulator-endpoint",

@@ -4,10 +4,19 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 EXAMPLE_TRANSACTION = ('{"accountId":"acct-42","amount":125.50,"currency":"EUR",'
                        '"merchantId":"m-1","merchantCategory":"5411","country":"DE"}')
+
+
+def shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it is under it (shorter to read)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 class Console:

@@ -39,6 +39,7 @@ from common.transaction import (
     from_item,
 )
 
+from local_mode.console import shown
 from local_mode.environment import use_emulator
 from local_mode.figures import detection, percentile, ratio
 from local_mode.outbox import alert_count, read_digests
@@ -48,7 +49,7 @@ from local_mode.stack import load_settings
 from local_mode.workload import EVERYDAY, SCENARIOS, Request, Workload, describe, generate
 from shared.outputs import DataOutputs
 
-CLIENT_THREADS = 4
+CLIENT_THREADS = 2
 DRAIN_POLL_SECONDS = 0.5
 DRAIN_TIMEOUT_SECONDS = 60
 DRAIN_SECONDS_PER_TRANSACTION = 0.1
@@ -292,14 +293,7 @@ def figures(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, An
          f"{overall.false_positives:>5}{overall.false_negatives:>5}"
          f"{ratio(overall.precision):>11}{ratio(overall.recall):>8}{ratio(overall.f1):>6}")
     for report in reports:
-        show(f"\n  report {report.day}: {_relative(report.html)}")
-
-
-def _relative(path: Path) -> Path:
-    try:
-        return path.resolve().relative_to(Path.cwd())
-    except ValueError:
-        return path
+        show(f"\n  report {report.day}: {shown(report.html)}")
 
 
 def run_demo(*, transactions: int, seed: int, outbox: Path) -> int:
@@ -308,7 +302,7 @@ def run_demo(*, transactions: int, seed: int, outbox: Path) -> int:
         return 2
     started = time.monotonic()
     workload = generate(transactions, seed, now_ms())
-    print(f"Starting the local mode (outbox {_relative(outbox)}/) ...", file=sys.stderr)
+    print(f"Starting the local mode (outbox {shown(outbox)}/) ...", file=sys.stderr)
     try:
         with LocalModeProcess(outbox) as local:
             use_emulator(local.state["emulatorEndpoint"], local.state["region"])

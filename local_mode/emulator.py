@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from moto.dynamodb import models as dynamodb_models
@@ -46,10 +47,11 @@ class EmulatorError(RuntimeError):
 
 
 class Emulator:
-    """moto server as a child process on ``host:port``, stopped by its PID."""
+    """moto server as a child process on ``host:port``, stopped by its PID; what it writes to
+    stderr (warnings, a crash) goes to ``log_path``."""
 
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, log_path: Path) -> None:
+        self.host, self.port, self.log_path = host, port, log_path
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -61,17 +63,20 @@ class Emulator:
         return self.process.pid if self.process else None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [sys.executable, "-m", "local_mode.emulator", "--host", self.host,
-             "--port", str(self.port), "--parent-pid", str(os.getpid())],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("w", encoding="utf-8") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+                [sys.executable, "-m", "local_mode.emulator", "--host", self.host,
+                 "--port", str(self.port), "--parent-pid", str(os.getpid())],
+                stdout=subprocess.PIPE, stderr=log, text=True)
         ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT_SECONDS)
         line = self.process.stdout.readline() if ready else ""  # type: ignore[union-attr]
         if line.strip() != READY:
             self.stop()
-            error = self.process.stderr.read().strip().splitlines()  # type: ignore[union-attr]
+            error = self.log_path.read_text(encoding="utf-8").strip().splitlines()
             reason = error[-1] if error else "it did not report ready in time"
-            raise EmulatorError(f"the AWS emulator could not start on {self.endpoint}: {reason}")
+            raise EmulatorError(f"the AWS emulator could not start on {self.endpoint}: {reason}"
+                                " (is another local mode running? another port helps)")
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not exited within the timeout."""

@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -138,7 +139,8 @@ class LocalFunction:
                 return self.module.lambda_handler(event, context)
             except Exception as error:
                 # Lambda logs the unhandled error in the function's log group, then reports it.
-                print(f"[ERROR] {type(error).__name__}: {error}", file=self._log)
+                print(f"[ERROR] {type(error).__name__}: {error}\n{traceback.format_exc()}",
+                      file=self._log)
                 raise FunctionError(f"{type(error).__name__}: {error}") from error
 
     def wait_idle(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local_mode.console import shown
 from shared.naming import resource_name
 
 OUTBOX_QUEUE_PURPOSE = "local-outbox"
@@ -42,6 +43,11 @@ class OutboxCounters:
     digests: int = 0
     alerts: int = 0  # alerts in those digests (the digests' alertCount)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, alerts: int) -> None:
+        with self._lock:
+            self.digests += 1
+            self.alerts += alerts
 
 
 def read_digests(directory: Path) -> list[dict[str, Any]]:
@@ -72,9 +78,7 @@ class Outbox:
             path = self.directory / f"{timestamp}-{notification['MessageId']}.json"
             path.write_text(json.dumps(notification, indent=2, ensure_ascii=False),
                             encoding="utf-8")
-            with self.counters._lock:
-                self.counters.digests += 1
-                self.counters.alerts += alert_count(notification)
+            self.counters.count(alert_count(notification))
             self.show(f"── digest: {notification.get('Subject', '(no subject)')} ──\n"
-                      f"{notification['Message'].rstrip()}\n(kept in {path})")
+                      f"{notification['Message'].rstrip()}\n(kept in {shown(path)})")
         return {"batchItemFailures": []}

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from local_mode.stack import STATE_FILE, read_state
+from local_mode.stack import STATE_FILE, process_alive, read_state
 from shared.api_document import REPO_ROOT
 
 START_TIMEOUT_SECONDS = 90
@@ -31,14 +31,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 class LocalModeProcess:

@@ -34,6 +34,12 @@ class QueueCounters:
     failed: int = 0  # messages left to be received again
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def count(self, succeeded: int, failed: int) -> None:
+        with self._lock:
+            self.invocations += 1
+            self.succeeded += succeeded
+            self.failed += failed
+
 
 def _lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
     attributes = {}
@@ -129,7 +135,6 @@ class QueuePoller(threading.Thread):
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [_lambda_record(m, self.queue_arn, self.region) for m in messages]}
         ids = [message["MessageId"] for message in messages]
-        self.counters.invocations += 1
         try:
             failed = failed_message_ids(ids, self.invoke(event))
         except FunctionError:
@@ -141,9 +146,7 @@ class QueuePoller(threading.Thread):
                 for n, message in enumerate(done[start:start + SQS_BATCH_LIMIT])])
         self._make_visible([m for m in messages if m["MessageId"] in failed],
                            self.retry_delay_seconds)
-        with self.counters._lock:
-            self.counters.succeeded += len(done)
-            self.counters.failed += len(failed)
+        self.counters.count(len(done), len(failed))
 
     def _make_visible(self, messages: list[dict[str, Any]], delay_seconds: int) -> None:
         for start in range(0, len(messages), SQS_BATCH_LIMIT):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -49,17 +50,16 @@ class StartError(RuntimeError):
     """A part of the local mode could not start; the message says which and why."""
 
 
-def _default_api_address() -> tuple[str, int]:
-    from urllib.parse import urlsplit
-
-    url = urlsplit(local_server_url(load_openapi()))
-    return url.hostname or "127.0.0.1", url.port or 3000
+# Where the document says the local API is (its local server): http://127.0.0.1:3000/v1.
+_LOCAL_API = urlsplit(local_server_url(load_openapi()))
+DEFAULT_HOST = _LOCAL_API.hostname or "127.0.0.1"
+DEFAULT_API_PORT = _LOCAL_API.port or 3000
 
 
 @dataclass(frozen=True)
 class LocalOptions:
-    host: str = field(default_factory=lambda: _default_api_address()[0])
-    api_port: int = field(default_factory=lambda: _default_api_address()[1])
+    host: str = DEFAULT_HOST
+    api_port: int = DEFAULT_API_PORT
     emulator_port: int = DEFAULT_EMULATOR_PORT
     emulator_endpoint: str | None = None  # an emulator already running: use it, start none
     outbox: Path = DEFAULT_OUTBOX
@@ -91,11 +91,17 @@ def read_state(outbox: Path) -> dict[str, Any] | None:
         state = json.loads((outbox / STATE_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    return state if process_alive(state["pid"]) else None  # else left by a killed one
+
+
+def process_alive(pid: int) -> bool:
     try:
-        os.kill(state["pid"], 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return None  # left behind by a local mode that was killed
-    return state
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 class LocalStack:
@@ -125,7 +131,8 @@ class LocalStack:
 
     def start(self) -> None:
         if not self.options.emulator_endpoint:
-            self.emulator = Emulator(self.options.host, self.options.emulator_port)
+            self.emulator = Emulator(self.options.host, self.options.emulator_port,
+                                     self.log_dir / "emulator.log")
             self.emulator.start()
         use_emulator(self.emulator_endpoint, self.settings.region)
         session = boto3.session.Session()
@@ -222,9 +229,10 @@ class LocalStack:
         outbox = self.outbox.counters if self.outbox else None
         if not (api and stream and outbox):
             return "starting"
+        digests = f"{outbox.digests} digest{'s' if outbox.digests != 1 else ''}"
         return (f"accepted {api.accepted} · rejected {api.rejected} · analysed {stream.analysed}"
-                f" · flagged {stream.flagged} · notified {outbox.alerts} in {outbox.digests}"
-                f" digests · DLQ {self.dead_letter_depth()}")
+                f" · flagged {stream.flagged} · notified {outbox.alerts} ({digests})"
+                f" · DLQ {self.dead_letter_depth()}")
 
     def stop(self) -> None:
         if self.api:

@@ -1,6 +1,6 @@
 """The local mode end to end: ``python -m local_mode serve`` in a child process, on free ports.
 
-One local mode serves the whole session (starting one costs a few seconds); tests that need
+One local mode serves every test here (starting one costs a few seconds); tests that need
 their own (a tiny throttle, a restart) start one more. This process never points its own
 environment at an emulator: it talks to it through explicitly configured clients, so the
 suites that run moto in-process are not affected.
@@ -173,9 +173,10 @@ def stop_local(local: Local, stop_signal: int = signal.SIGTERM) -> None:
     assert emulator_pid is None or not process_alive(emulator_pid)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local(tmp_path_factory) -> Iterator[Local]:
-    """The session's local mode, with the stack's default settings."""
+    """The local mode of these tests, with the stacks' default settings (stopped after them,
+    so it does not idle through the other suites)."""
     running = start_local(tmp_path_factory.mktemp("local-mode"))
     try:
         yield running

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 @pytest.fixture(scope="module")
 def table(local):
-    """A table of its own (key, range, an index, a stream) in the session's emulator."""
+    """A table of its own (key, range, an index, a stream) in the local mode's emulator."""
     dynamodb = local.client("dynamodb")
     name = f"emulator-check-{uuid.uuid4().hex[:6]}"
     dynamodb.create_table(

@@ -28,7 +28,7 @@ from tests.local.conftest import (
 
 
 def test_restarted_workers_resume_without_loss_or_double_alerts(tmp_path):
-    emulator = Emulator("127.0.0.1", free_port())
+    emulator = Emulator("127.0.0.1", free_port(), tmp_path / "emulator.log")
     emulator.start()
     try:
         now = int(time.time() * 1000)
