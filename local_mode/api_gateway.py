@@ -375,8 +375,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: "ApiServer"
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_PAYLOAD_BYTES:
+        length = self._content_length()
+        if length is None or "Transfer-Encoding" in self.headers:
+            response = _gateway("DEFAULT_4XX", 400, "Bad Request: send a Content-Length",
+                                str(uuid.uuid4()))
+            self.close_connection = True  # where this request's body ends is unknown
+        elif length > MAX_PAYLOAD_BYTES:
             response = _gateway("REQUEST_TOO_LARGE", 413, "Request Too Large", str(uuid.uuid4()))
             self.close_connection = True  # the unread body would be taken for the next request
         else:
@@ -396,6 +400,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _content_length(self) -> int | None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        return length if length >= 0 else None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("do_"):  # every method (TRACE, PURGE, ...): unknown ones get 403

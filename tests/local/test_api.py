@@ -1,7 +1,9 @@
 """POST and GET through the local API: routes, responses, the proxy event, the verdict."""
 
+import http.client
 import json
 import uuid
+from urllib.parse import urlsplit
 
 from tests.local.conftest import transaction, wait_for
 
@@ -72,3 +74,16 @@ def test_the_function_receives_a_rest_proxy_event_with_the_request_id(local):
     assert lines[0]["message"] == "Transaction stored"
     assert lines[0]["function_name"] == "lambda-process-transaction-local"
     assert json.dumps(lines).count("acct-") == 0  # account ids are masked in logs
+
+
+def test_a_body_without_a_length_is_refused_not_misread(local):
+    url = urlsplit(local.process.api_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        connection.request("POST", f"{url.path}/transactions", body=iter([b'{"a": 1}']),
+                           headers={"Content-Type": "application/json"}, encode_chunked=True)
+        response = connection.getresponse()
+        assert response.status == 400
+        assert json.loads(response.read())["message"] == "Bad Request: send a Content-Length"
+    finally:
+        connection.close()
