@@ -90,5 +90,5 @@ local: install ## Run the whole pipeline locally until Ctrl-C (API :3000, AWS em
 report: install ## Build DAY's report (YYYY-MM-DD, default today) against a running `make local`
 	@$(PY) -m local_mode report $(if $(DAY),--day $(DAY))
 
-bench: ## Run the benchmarks and write bench/results.md
-	@echo "make bench: not built yet (issue #9)"; exit 2
+bench: install ## Run the benchmarks (2 to 3 minutes), write bench/results.md and results.json
+	@$(PY) -m bench
