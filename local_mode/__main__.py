@@ -56,6 +56,7 @@ def serve(args: argparse.Namespace) -> int:
         stack.start()
         if not args.quiet:
             console.print(banner(api_url=stack.api_url, emulator_url=stack.emulator_endpoint,
+                                 region=stack.settings.region,
                                  outbox=str(shown(options.outbox)),
                                  tables=[stack.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
                                          stack.outputs[DataOutputs.STATS_TABLE_NAME]],

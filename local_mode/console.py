@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from local_mode.environment import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
 EXAMPLE_TRANSACTION = ('{"accountId":"acct-42","amount":125.50,"currency":"EUR",'
                        '"merchantId":"m-1","merchantCategory":"5411","country":"DE"}')
 
@@ -63,10 +65,11 @@ class Console:
             self.stream.flush()
 
 
-def banner(*, api_url: str, emulator_url: str, outbox: str, tables: list[str],
+def banner(*, api_url: str, emulator_url: str, region: str, outbox: str, tables: list[str],
            log_dir: str) -> str:
     """What ``make local`` prints once everything listens."""
     today = datetime.now(UTC).date().isoformat()
+    credentials = f"AWS_ACCESS_KEY_ID={ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}"
     return f"""
 Fraud detection platform: local mode
 
@@ -81,7 +84,8 @@ Try it:
        -d '{EXAMPLE_TRANSACTION}'
   curl -s {api_url}/transactions/<transactionId>
   make report DAY={today}
-  aws --endpoint-url {emulator_url} dynamodb scan --table-name {tables[0]} --max-items 5
+  {credentials} aws --region {region} \\
+       --endpoint-url {emulator_url} dynamodb scan --table-name {tables[0]} --max-items 5
 
 Ctrl-C stops everything.
 """

@@ -7,13 +7,13 @@ from local_mode.console import Console, banner
 
 def test_the_banner_says_where_everything_is_and_how_to_try_it():
     text = banner(api_url="http://127.0.0.1:3000/v1", emulator_url="http://127.0.0.1:4566",
-                  outbox="local-outbox", tables=["dynamodb-transactions-local"],
+                  region="us-east-2", outbox="local-outbox", tables=["dynamodb-transactions-local"],
                   log_dir="local-outbox/logs")
     assert "http://127.0.0.1:3000/v1" in text
     assert "curl -s -X POST http://127.0.0.1:3000/v1/transactions" in text
     assert "curl -s http://127.0.0.1:3000/v1/transactions/<transactionId>" in text
     assert "make report DAY=" in text
-    assert "--endpoint-url http://127.0.0.1:4566" in text
+    assert "aws --region us-east-2 \\\n       --endpoint-url http://127.0.0.1:4566" in text
     assert "Ctrl-C" in text
 
 
