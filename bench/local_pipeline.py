@@ -8,7 +8,7 @@ everyday spending, injected fraud, a few invalid requests and replays) from the 
 threads (``local_mode.demo.send_workload``), then waits until every accepted transaction has its
 verdict. Rates: accepted transactions over the time from the first POST to the last answer
 (what the API took in) and to the last verdict (end to end, the last batching window
-included); the drain is how long after the last answer the last verdict came. Latency: each
+included); the drain is how long after the last accepted answer the last verdict came. Latency: each
 transaction's ``analyzedAt`` minus the moment its POST was sent (both read from this
 machine's clock).
 """
@@ -81,7 +81,7 @@ def one_run(local: LocalModeProcess, dynamodb: Any, seed: int) -> dict[str, Any]
     table = local.state["outputs"][DataOutputs.TRANSACTIONS_TABLE_NAME]
     verdicts = wait_for_verdicts(dynamodb, table, accepted)
     first_post = min(result.sent_at_ms for result in sent)
-    last_answer = max(result.sent_at_ms + result.latency_ms for result in sent)
+    last_answer = max(result.sent_at_ms + result.latency_ms for result in accepted.values())
     last_verdict = max(verdicts.values())
     return {
         "requests": len(sent), "accepted": len(accepted),

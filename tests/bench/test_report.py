@@ -7,9 +7,11 @@ from bench.report import measured, quantity, ratio, summary_rows, unit_price, us
 
 def test_a_figure_is_its_median_with_the_range_of_its_runs():
     summary = {"runs": 5, "median": 2.3948, "low": 2.33, "high": 2.6614}
-    assert measured(summary, "ms", 2) == "2.39 ms (2.33-2.66)"
+    assert measured(summary, "ms", 2) == "2.39 ms (2.33 to 2.66)"
+    assert measured({"runs": 5, "median": 46.0, "low": -21.0, "high": 1375.0}, "ms", 0) == \
+        "46 ms (-21 to 1,375)"
     assert ratio({"runs": 5, "median": 1.227, "low": 1.056, "high": 1.366}) == \
-        "1.23x (1.06-1.37)"
+        "1.23x (1.06 to 1.37)"
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -19,8 +21,8 @@ def test_costs_keep_small_amounts_visible(value, text):
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    (3.50 / 1e6, "$3.5 per million"), (0.0000166667, "$16.67 per million"), (0.01, "$0.01"),
-    (3.0, "$3")])
+    (3.50 / 1e6, "$3.50 per million"), (0.625 / 1e6, "$0.625 per million"),
+    (0.0000166667, "$16.67 per million"), (0.01, "$0.01"), (3.0, "$3.00")])
 def test_per_request_prices_read_per_million(value, text):
     assert unit_price(value) == text
 
