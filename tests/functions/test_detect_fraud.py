@@ -161,6 +161,30 @@ def test_a_failed_alert_fails_its_record_and_the_retry_sends_it(
     assert queued_alerts(session, outputs) == []
 
 
+def test_a_failed_history_query_fails_that_accounts_records_alone(
+        detect_app, context, session, outputs, on_call):
+    """The accounts' queries run side by side; one refused fails only its own records."""
+    items = [transaction(n, f"acc-{n % 12}") for n in range(36)]
+    store(session, outputs, items)
+    event = stream_event(items, first_sequence=1_100)
+
+    def refuse_account_7(params, **_):
+        if params["ExpressionAttributeValues"][":account"] == {"S": "acc-7"}:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException",
+                                         "Message": "x"}}, "Query")
+
+    on_call(detect_app.dynamodb, "dynamodb.Query", refuse_account_7,
+            stage="before-parameter-build")  # sees the call's own parameters
+    response = detect_app.lambda_handler(event, context)
+    failed = {record["dynamodb"]["SequenceNumber"] for record, item in
+              zip(event["Records"], items, strict=True) if item["accountId"] == "acc-7"}
+    assert {entry["itemIdentifier"] for entry in response["batchItemFailures"]} == failed
+    statuses = {id_: item["fraudStatus"] for id_, item in stored(session, outputs).items()}
+    assert {id_ for id_, status in statuses.items() if status == "PENDING"} == {
+        item["transactionId"] for item in items if item["accountId"] == "acc-7"}
+    assert day_totals(session, outputs).transactions == 33
+
+
 def test_aggregates_count_each_transaction_once_exactly(detect_app, context, session, outputs):
     items = ([transaction(n, f"acc-{n % 5}", "0.10", timestamp=T0 + n * 100_000)
               for n in range(40)]
