@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from detect_fraud.history import QUERIES_IN_FLIGHT
+
 from bench.capacity import TRANSACTIONAL_FACTOR, write_units
 from bench.platform_facts import PlatformFacts
 from bench.prices import PRICES, price
@@ -65,6 +67,9 @@ class UnitCost:
     own_ms: float  # median handler + botocore time on this machine, emulator time excluded
     read_units: float
     log_bytes: float
+    # Calls of a kind the handler makes side by side (detect-fraud's history queries): they
+    # wait for AWS together, in rounds of this many.
+    in_flight: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,10 @@ def cpu_factor(memory_mb: int) -> float:
 
 
 def billed_ms(unit: UnitCost, assumptions: Assumptions, memory_mb: int) -> int:
-    """Lambda's billed duration: own work at the function's CPU share plus the calls' latency."""
-    waiting = sum(count * assumptions.latency_ms[name] for name, count in unit.calls.items())
+    """Lambda's billed duration: own work at the function's CPU share plus the calls' latency
+    (calls made side by side wait together)."""
+    waiting = sum(math.ceil(count / unit.in_flight.get(name, 1)) * assumptions.latency_ms[name]
+                  for name, count in unit.calls.items())
     return math.ceil(unit.own_ms * cpu_factor(memory_mb) + waiting)
 
 
@@ -325,14 +332,15 @@ def measured_from(units: Mapping[str, Any], cold_starts: Mapping[str, Any]) -> M
     """The model's inputs from the work units' and the cold starts' results."""
     by_key = {unit["key"]: unit for unit in units["units"]}
 
-    def unit_cost(key: str) -> UnitCost:
+    def unit_cost(key: str, in_flight: Mapping[str, int] | None = None) -> UnitCost:
         unit = by_key[key]
         return UnitCost(calls=unit["calls"], own_ms=unit["own_ms"]["median"],
-                        read_units=unit["read_units"], log_bytes=unit["log_bytes"])
+                        read_units=unit["read_units"], log_bytes=unit["log_bytes"],
+                        in_flight=in_flight or {})
 
     return Measured(
         post=unit_cost("post"), get=unit_cost("get"),
-        detect_batch=unit_cost("detect_cost"),
+        detect_batch=unit_cost("detect_cost", {"DynamoDB.Query": QUERIES_IN_FLIGHT}),
         detect_batch_records=by_key["detect_cost"]["detail"]["records"],
         detect_stats_updates=by_key["detect_cost"]["detail"]["stats_updates"],
         digest=unit_cost("notify_cost"), digest_alerts=by_key["notify_cost"]["detail"]["alerts"],

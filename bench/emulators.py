@@ -14,6 +14,7 @@ import functools
 import importlib
 import io
 import os
+import threading
 import time
 import warnings
 from collections import Counter
@@ -73,26 +74,42 @@ class LambdaContext:
 
 
 class EmulatorClock:
-    """Seconds spent inside moto's request processing, while :meth:`running`.
+    """Seconds during which at least one call was inside moto's request processing.
 
     moto serves in-process calls from botocore's ``before-send`` event, so this time is what
     the network and AWS's servers would take; the rest of an invocation is the handler's and
-    botocore's own work, which Lambda bills.
+    botocore's own work, which Lambda bills. Calls made side by side (detect-fraud's history
+    queries) overlap: their shared time counts once.
     """
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self._in_flight = 0
+        self._since = 0.0
+        self._lock = threading.Lock()
+
+    def _enter(self) -> None:
+        with self._lock:
+            if self._in_flight == 0:
+                self._since = time.perf_counter()
+            self._in_flight += 1
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self.seconds += time.perf_counter() - self._since
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
         original = BotocoreStubber.process_request
 
         def timed(stubber: BotocoreStubber, request: Any) -> Any:
-            started = time.perf_counter()
+            self._enter()
             try:
                 return original(stubber, request)
             finally:
-                self.seconds += time.perf_counter() - started
+                self._leave()
 
         BotocoreStubber.process_request = timed
         try:

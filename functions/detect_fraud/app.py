@@ -34,7 +34,7 @@ from common.rules import evaluate, rule_config_from_json
 from common.stats import shard_for
 from common.transaction import FRAUD_STATUS, NOTIFIED_AT, SUSPICIOUS, from_item
 
-from detect_fraud.history import earlier_count, order_key, with_history
+from detect_fraud.history import QUERIES_IN_FLIGHT, earlier_count, order_key, with_history
 from detect_fraud.verdicts import Analysis, VerdictWriter, WriteOutcome
 
 SERVICE = "detect-fraud"
@@ -44,8 +44,6 @@ STATS_TABLE = os.environ[env.STATS_TABLE]
 ALERTS_QUEUE_URL = os.environ[env.ALERTS_QUEUE_URL]
 RULES = rule_config_from_json(os.environ.get(env.RULE_OVERRIDES))  # bad overrides: no start
 SQS_BATCH_LIMIT = 10
-# botocore keeps 10 connections per client by default: more queries in flight would queue.
-HISTORY_QUERIES_IN_FLIGHT = 10
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
@@ -167,7 +165,7 @@ def score(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
     analyses: list[Analysis] = []
     unscored: list[str] = []
     accounts = list(batch.accounts.items())
-    with ThreadPoolExecutor(max_workers=HISTORY_QUERIES_IN_FLIGHT) as pool:
+    with ThreadPoolExecutor(max_workers=QUERIES_IN_FLIGHT) as pool:
         histories = list(pool.map(_history_of, accounts))
     for (account_id, by_id), history in zip(accounts, histories, strict=True):
         transactions = list(by_id.values())

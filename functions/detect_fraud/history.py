@@ -9,6 +9,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 Transaction = Mapping[str, Any]
+# The accounts' history queries a batch runs at once: botocore keeps 10 connections per
+# client by default, so more in flight would only queue.
+QUERIES_IN_FLIGHT = 10
 
 
 def order_key(transaction: Transaction) -> tuple[int, str]:

@@ -1,6 +1,7 @@
 """The cost model's arithmetic, on inputs small enough to check by hand."""
 
 import pytest
+from detect_fraud.history import QUERIES_IN_FLIGHT
 
 from bench.cost_model import (
     Assumptions,
@@ -26,8 +27,9 @@ ASSUMPTIONS = Assumptions(latency_ms={
     "S3.PutObject": 30})
 
 
-def unit(calls, own_ms=0.0, read_units=0.0, log_bytes=0.0):
-    return UnitCost(calls=calls, own_ms=own_ms, read_units=read_units, log_bytes=log_bytes)
+def unit(calls, own_ms=0.0, read_units=0.0, log_bytes=0.0, in_flight=None):
+    return UnitCost(calls=calls, own_ms=own_ms, read_units=read_units, log_bytes=log_bytes,
+                    in_flight=in_flight or {})
 
 
 MEASURED = Measured(
@@ -35,7 +37,7 @@ MEASURED = Measured(
     get=unit({"DynamoDB.Query": 1}, own_ms=1.0, read_units=1.0),
     detect_batch=unit({"DynamoDB.Query": 100, "DynamoDB.TransactWriteItems": 4,
                        "SQS.SendMessageBatch": 1}, own_ms=100.0, read_units=50.0,
-                      log_bytes=50_000),
+                      log_bytes=50_000, in_flight={"DynamoDB.Query": 10}),
     detect_batch_records=100,
     detect_stats_updates=4,
     digest=unit({"DynamoDB.UpdateItem": 2, "SNS.Publish": 1}, own_ms=5.0, log_bytes=800),
@@ -63,8 +65,11 @@ def test_cpu_share_follows_memory_up_to_one_full_vcpu():
 def test_billed_duration_is_scaled_own_time_plus_each_call_s_latency_rounded_up():
     # 1 ms x 3.455 + 1 PutItem x 5 ms = 8.455 → 9 ms.
     assert billed_ms(MEASURED.post, ASSUMPTIONS, 512) == 9
-    # 100 ms x 3.455 + 100 x 5 + 4 x 20 + 1 x 10 = 935.5 → 936 ms.
-    assert billed_ms(MEASURED.detect_batch, ASSUMPTIONS, 512) == 936
+    # 100 ms x 3.455 + 100 queries 10 at a time (10 rounds x 5) + 4 x 20 + 1 x 10 = 485.5.
+    assert billed_ms(MEASURED.detect_batch, ASSUMPTIONS, 512) == 486
+    # The same batch with its queries one after the other: 100 x 5 instead of 10 x 5.
+    sequential = unit(MEASURED.detect_batch.calls, own_ms=100.0)
+    assert billed_ms(sequential, ASSUMPTIONS, 512) == 936
 
 
 def test_api_gateway_bills_every_post_and_get():
@@ -81,8 +86,8 @@ def test_lambda_requests_are_posts_gets_batches_and_digests():
 def test_lambda_duration_adds_the_billed_start_up_of_cold_starts():
     lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
     gb = 512 / 1024
-    # Billed ms: POST 9, GET 9, batch 936, digest 5 x 3.455 + 2 x 5 + 20 = 47.3 → 48.
-    warm = (1e6 * 9 + 1e6 * 9 + 10_000 * 936 + 10_000 * 48) / 1000 * gb
+    # Billed ms: POST 9, GET 9, batch 486, digest 5 x 3.455 + 2 x 5 + 20 = 47.3 → 48.
+    warm = (1e6 * 9 + 1e6 * 9 + 10_000 * 486 + 10_000 * 48) / 1000 * gb
     cold = 2_020_000 * 0.001 * 400 * (1769 / 512) / 1000 * gb
     assert cost_of(lines, "Lambda", "duration") == pytest.approx(
         (warm + cold) * PRICES["lambda.gb_second"].usd)
@@ -165,5 +170,6 @@ def test_the_inputs_are_read_from_the_results_by_unit_key():
         {"function": "detect-fraud", "experiment": True, "phases_ms": phases}]}
     measured = measured_from(units, cold)
     assert measured.post == UnitCost({"DynamoDB.PutItem": 1}, 2.0, 0.5, 10)
+    assert measured.detect_batch.in_flight == {"DynamoDB.Query": QUERIES_IN_FLIGHT}
     assert (measured.detect_batch_records, measured.detect_stats_updates) == (100, 4)
     assert measured.init_ms == {"detect-fraud": 40.0}  # the first event is not start-up
