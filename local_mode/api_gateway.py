@@ -34,7 +34,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from jsonschema import Draft4Validator, ValidationError, validators
 
-from shared.api_document import GatewayResponse, gateway_response, operations
+from shared.api_document import (
+    GatewayResponse,
+    gateway_response,
+    inline_local_refs,
+    operations,
+)
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
 MAX_MESSAGE_VALUE = 80  # characters of an offending value quoted in a validation message
@@ -185,21 +190,6 @@ class Route:
         return found.groupdict() if found else None
 
 
-def _inline_refs(node: Any, document: Mapping[str, Any]) -> Any:
-    """``node`` with every ``#/...`` reference replaced by what it points to in ``document``."""
-    if isinstance(node, dict):
-        reference = node.get("$ref")
-        if isinstance(reference, str) and reference.startswith("#/"):
-            target: Any = document
-            for part in reference[2:].split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            return _inline_refs(target, document)
-        return {key: _inline_refs(value, document) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_inline_refs(item, document) for item in node]
-    return node
-
-
 def routes(document: Mapping[str, Any]) -> list[Route]:
     """Every operation of ``document`` as a route, with what its validator checks."""
     validator_settings = document.get(VALIDATORS, {})
@@ -212,7 +202,7 @@ def routes(document: Mapping[str, Any]) -> list[Route]:
             method=method, resource=path, pattern=re.compile(regex),
             validate_body=bool(checks.get("validateRequestBody")),
             validate_parameters=bool(checks.get("validateRequestParameters")),
-            body_schema=_inline_refs((content.get(JSON) or {}).get("schema"), document),
+            body_schema=inline_local_refs((content.get(JSON) or {}).get("schema"), document),
             required_parameters=tuple((p["in"], p["name"]) for p in operation.get("parameters", [])
                                       if p.get("required"))))
     return table

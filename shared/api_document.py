@@ -49,6 +49,19 @@ def _inline_file_refs(node: Any, base: Path) -> Any:
     return node
 
 
+def inline_local_refs(node: Any, document: dict[str, Any]) -> Any:
+    """``node`` with every ``#/...`` reference replaced by what it points to in ``document``
+    (a schema validator needs the response or body schema whole)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            return inline_local_refs(_pointer(document, ref[1:]), document)
+        return {key: inline_local_refs(value, document) for key, value in node.items()}
+    if isinstance(node, list):
+        return [inline_local_refs(item, document) for item in node]
+    return node
+
+
 def load_openapi() -> dict[str, Any]:
     """The OpenAPI document as a dict, self-contained (a fresh copy on every call)."""
     return _inline_file_refs(_load_file(OPENAPI_PATH), OPENAPI_PATH.parent)

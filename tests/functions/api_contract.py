@@ -5,27 +5,14 @@ from typing import Any
 
 import fastjsonschema
 
-from shared.api_document import load_openapi
-
-
-def _inline(node: Any, document: dict[str, Any]) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            target: Any = document
-            for part in ref[2:].split("/"):
-                target = target[part]
-            return _inline(target, document)
-        return {key: _inline(value, document) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_inline(item, document) for item in node]
-    return node
+from shared.api_document import inline_local_refs, load_openapi
 
 
 @cache
 def _validator(path: str, method: str, status: int) -> Any:
     document = load_openapi()
-    response = _inline(document["paths"][path][method]["responses"][str(status)], document)
+    operation = document["paths"][path][method]
+    response = inline_local_refs(operation["responses"][str(status)], document)
     schema = response["content"]["application/json"]["schema"]
     return fastjsonschema.compile({"$schema": "http://json-schema.org/draft-04/schema#", **schema})
 

@@ -10,6 +10,7 @@ from shared.api_document import (
     GATEWAY_RESPONSES,
     SECURITY_SCHEMES,
     gateway_response,
+    inline_local_refs,
     load_openapi,
     operations,
     render_for_api_gateway,
@@ -103,3 +104,14 @@ def test_the_rendering_is_stable_so_only_a_real_change_redeploys():
     assert render_for_api_gateway(INVOKE_ARN, "iam") == render_for_api_gateway(INVOKE_ARN, "iam")
     assert render_for_api_gateway(INVOKE_ARN, "iam") != render_for_api_gateway(
         INVOKE_ARN.replace("-dev", "-qa"), "iam")
+
+
+def test_in_document_references_are_inlined_whole():
+    document = load_openapi()
+    response = document["paths"]["/transactions"]["post"]["responses"]["400"]
+    assert response == {"$ref": "#/components/responses/BadRequest"}
+    inlined = inline_local_refs(response, document)
+    error_schema = inlined["content"]["application/json"]["schema"]
+    assert error_schema["required"] == ["message"]
+    assert error_schema["properties"]["errors"]["items"]["required"] == ["field", "message"]
+    assert "$ref" not in json.dumps(inlined)
