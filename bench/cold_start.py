@@ -24,10 +24,10 @@ import boto3
 from common.alerts import Alert
 from common.transaction import to_item
 
-from bench.emulators import AMBIENT_AWS_SETTINGS, patched_environ
+from bench.emulators import AMBIENT_AWS_SETTINGS
 from bench.stats import Summary, ratios
 from local_mode.emulator import Emulator
-from local_mode.environment import emulator_environment
+from local_mode.environment import emulator_environment, patched_environ
 from local_mode.process import free_port
 from shared.lambdas import (
     LAMBDAS,

@@ -13,12 +13,11 @@ import contextlib
 import functools
 import importlib
 import io
-import os
 import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -30,6 +29,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from bench.capacity import item_size, read_units
 from local_mode.emulator import speed_up_dynamodb
+from local_mode.environment import patched_environ
 from shared.lambdas import LAMBDAS, function_environment
 from shared.provisioning import provision_data_layer
 from shared.settings import DEFAULT_REGION
@@ -39,23 +39,6 @@ from tests.functions.aws_calls import AwsCalls
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 AMBIENT_AWS_SETTINGS = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN",
                          "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE")
-
-
-@contextlib.contextmanager
-def patched_environ(values: Mapping[str, str], remove: tuple[str, ...] = ()) -> Iterator[None]:
-    """Set ``values`` and remove ``remove`` in ``os.environ``; put everything back after."""
-    saved = {name: os.environ.get(name) for name in (*values, *remove)}
-    for name in remove:
-        os.environ.pop(name, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def in_process_environment() -> dict[str, str]:

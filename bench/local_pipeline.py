@@ -24,10 +24,10 @@ import boto3
 from common.clock import now_ms
 from common.transaction import ANALYZED_AT
 
-from bench.emulators import AMBIENT_AWS_SETTINGS, patched_environ
+from bench.emulators import AMBIENT_AWS_SETTINGS
 from bench.stats import Summary, latency_percentiles
 from local_mode.demo import Sent, send_workload
-from local_mode.environment import emulator_environment
+from local_mode.environment import emulator_environment, patched_environ
 from local_mode.process import LocalModeProcess
 from local_mode.workload import generate
 from shared.outputs import DataOutputs

@@ -6,7 +6,9 @@ setting for "send every service's calls here"). Everything that could send a cal
 is removed: profiles, session tokens, per-service endpoints and the shared config files.
 """
 
+import contextlib
 import os
+from collections.abc import Iterator, Mapping
 
 # Credentials moto accepts and AWS would refuse: nothing here can reach a real account.
 ACCESS_KEY_ID = "local-mode"
@@ -33,3 +35,20 @@ def use_emulator(endpoint: str, region: str) -> None:
         if name.startswith("AWS_"):
             del os.environ[name]
     os.environ.update(emulator_environment(endpoint, region))
+
+
+@contextlib.contextmanager
+def patched_environ(values: Mapping[str, str], remove: tuple[str, ...] = ()) -> Iterator[None]:
+    """Set ``values`` and remove ``remove`` in ``os.environ``; put everything back after."""
+    saved = {name: os.environ.get(name) for name in (*values, *remove)}
+    for name in remove:
+        os.environ.pop(name, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -10,7 +10,6 @@ file, ``<outbox>/logs/<function name>.log``, as Lambda sends it to the function'
 import contextlib
 import importlib
 import io
-import os
 import sys
 import threading
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
+from local_mode.environment import patched_environ
 from shared.lambdas import LambdaSpec
 from shared.naming import lambda_log_group_name
 
@@ -98,20 +98,6 @@ def _route_output() -> tuple[_ThreadRoutedStream, _ThreadRoutedStream]:
     return _stdout, _stderr
 
 
-@contextlib.contextmanager
-def _environment(variables: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class LocalFunction:
     """One instance of ``spec``'s function: imported at creation, invoked one event at a time."""
 
@@ -125,7 +111,7 @@ class LocalFunction:
         self._lock = threading.Lock()
         self.invocations = 0
         stdout, stderr = _route_output()
-        with _import_lock, _environment(environment), \
+        with _import_lock, patched_environ(environment), \
                 stdout.routed_to(self._log), stderr.routed_to(self._log):
             self.module: ModuleType = importlib.import_module(f"{spec.package}.app")
 
