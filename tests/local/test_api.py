@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import socket
 import uuid
 from urllib.parse import urlsplit
 
@@ -78,12 +79,14 @@ def test_the_function_receives_a_rest_proxy_event_with_the_request_id(local):
 
 def test_a_body_without_a_length_is_refused_not_misread(local):
     url = urlsplit(local.process.api_url)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    try:
-        connection.request("POST", f"{url.path}/transactions", body=iter([b'{"a": 1}']),
-                           headers={"Content-Type": "application/json"}, encode_chunked=True)
-        response = connection.getresponse()
+    # The whole request in one write: the server answers (and closes) as soon as it has read
+    # the headers, so a client still streaming its chunks could see a broken pipe instead.
+    request = (f"POST {url.path}/transactions HTTP/1.1\r\nHost: {url.netloc}\r\n"
+               "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+               '8\r\n{"a": 1}\r\n0\r\n\r\n').encode()
+    with socket.create_connection((url.hostname, url.port), timeout=30) as connection:
+        connection.sendall(request)
+        response = http.client.HTTPResponse(connection)
+        response.begin()
         assert response.status == 400
         assert json.loads(response.read())["message"] == "Bad Request: send a Content-Length"
-    finally:
-        connection.close()
