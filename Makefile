@@ -25,7 +25,7 @@ REVERSED_LAYERS := $(shell printf '%s\n' $(LAYERS) | tac)
 
 help: ## List the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z%-]+):.*## /  \1\t/' | expand -t 22
-	@echo "  deploy-<layer>        pulumi up of one layer (also preview-<layer>, destroy-<layer>)"
+	@echo "  deploy-<layer>      pulumi up of one layer (also preview-<layer>, destroy-<layer>)"
 	@echo "  Layers, in deploy order: $(LAYERS)"
 	@echo "  STACK=$(STACK) selects the stack in every layer (created when new); YES=1 skips confirmation."
 
