@@ -7,7 +7,6 @@ Against a fresh interpreter that imports boto3 and creates one client. See :data
 import compileall
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,8 +32,10 @@ from shared.lambdas import (
     LAMBDAS,
     PROCESS_TRANSACTION,
     LambdaSpec,
+    archive_files,
     function_environment,
     runtime_environment,
+    write_archive_layout,
 )
 from shared.outputs import DataOutputs
 from shared.provisioning import provision_data_layer
@@ -42,7 +43,6 @@ from shared.settings import DEFAULT_REGION
 from tests.functions.events import api_event, sqs_event, stream_event
 
 GOAL = 1.5
-FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 CHILD_TIMEOUT_SECONDS = 60
 ROUNDS_PER_RUN = 3  # a fresh process is the noisiest thing measured here: thrice the rounds
 T0 = 1_714_564_800_000  # 2024-05-01T12:00:00Z: the day the first events write and report
@@ -233,9 +233,7 @@ class FirstEvents:
 def archive_layout(program: Program, root: Path) -> Path:
     """``<package>/`` and ``common/`` at the root, as the compute stack packages them."""
     assert program.spec is not None
-    for package in (program.spec.package, "common"):
-        shutil.copytree(FUNCTIONS / package, root / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+    write_archive_layout(program.spec, root)
     if program.bytecode:
         # Unchecked hashes: a zip keeps mtimes to 2 s only, so timestamp checks could miss.
         compileall.compile_dir(root, quiet=1, invalidation_mode=(
@@ -324,8 +322,7 @@ def measure(runs: int, progress: Callable[[str], None]) -> dict[str, Any]:
 
 def compile_ms(spec: LambdaSpec, runs: int) -> Summary:
     """Compiling the handler's own modules from source, as each cold start does."""
-    sources = [path for package in (spec.package, "common")
-               for path in sorted((FUNCTIONS / package).rglob("*.py"))]
+    sources = [path for _, path in archive_files(spec) if path.suffix == ".py"]
     texts = [(path.read_text(encoding="utf-8"), str(path)) for path in sources]
     samples = []
     for _ in range(runs):

@@ -4,8 +4,10 @@ The compute stack deploys from this catalog, the observability stack alarms on i
 local mode runs it, so a function is declared once.
 """
 
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from common import environment as env
@@ -101,3 +103,39 @@ def function_environment(spec: LambdaSpec, data_outputs: Mapping[str, T]) -> dic
     in the compute stack, plain strings in the local mode.
     """
     return {variable: data_outputs[output] for variable, output in spec.environment}
+
+
+# ---- the deployment archive: the function's package plus common/, nothing else ----
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+COMMON_PACKAGE = "common"
+_PACKAGED_SUFFIXES = (".py", ".json")
+
+
+def _package_files(package: str, functions_dir: Path) -> list[tuple[str, Path]]:
+    root = functions_dir / package
+    if not (root / "__init__.py").is_file():
+        raise FileNotFoundError(f"no Python package at {root}")
+    return [(f"{package}/{path.relative_to(root).as_posix()}", path)
+            for path in root.rglob("*")
+            if path.is_file() and path.suffix in _PACKAGED_SUFFIXES
+            and "__pycache__" not in path.parts]
+
+
+def archive_files(spec: LambdaSpec, functions_dir: Path = FUNCTIONS_DIR) -> list[tuple[str, Path]]:
+    """What ``spec``'s deployment archive holds, as (path in the archive, source file), sorted.
+
+    The compute stack zips exactly these; tests and the bench lay them out on disk to run a
+    handler as Lambda does (no ``__pycache__``, no editor droppings, nothing else importable).
+    """
+    return sorted(_package_files(spec.package, functions_dir)
+                  + _package_files(COMMON_PACKAGE, functions_dir))
+
+
+def write_archive_layout(spec: LambdaSpec, root: Path) -> Path:
+    """Copy :func:`archive_files` under ``root``, as Lambda unpacks them in /var/task."""
+    for archive_path, source in archive_files(spec):
+        target = root / archive_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return root

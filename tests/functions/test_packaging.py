@@ -1,27 +1,17 @@
 """Each function as Lambda runs it: its package and common/ alone, its own environment only."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from shared.lambdas import LAMBDAS, LambdaSpec, function_environment
+from shared.lambdas import LAMBDAS, LambdaSpec, function_environment, write_archive_layout
 from shared.outputs import DataOutputs
 
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 FAKE_OUTPUTS = {value: f"example-{value}" for name, value in vars(DataOutputs).items()
                 if name.isupper()}
-
-
-def archive(spec: LambdaSpec, root: Path) -> Path:
-    """The deployment archive's layout: ``<package>/`` and ``common/`` at the root."""
-    for package in (spec.package, "common"):
-        shutil.copytree(FUNCTIONS / package, root / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    return root
 
 
 def run_in_archive(spec: LambdaSpec, root: Path, code: str, **extra_env: str):
@@ -38,7 +28,7 @@ def run_in_archive(spec: LambdaSpec, root: Path, code: str, **extra_env: str):
 
 @pytest.mark.parametrize("spec", LAMBDAS, ids=lambda spec: spec.id)
 def test_each_handler_imports_from_its_archive_without_credentials(spec, tmp_path):
-    root = archive(spec, tmp_path)
+    root = write_archive_layout(spec, tmp_path)
     module, _, function = spec.handler.rpartition(".")
     result = run_in_archive(spec, root, f"import {module} as m; assert callable(m.{function}); "
                                         f"print(m.__file__)")
@@ -48,7 +38,7 @@ def test_each_handler_imports_from_its_archive_without_credentials(spec, tmp_pat
 
 def test_bad_rule_overrides_stop_detect_fraud_at_start_with_a_clear_error(tmp_path):
     [spec] = [spec for spec in LAMBDAS if spec.package == "detect_fraud"]
-    result = run_in_archive(spec, archive(spec, tmp_path), "import detect_fraud.app",
+    result = run_in_archive(spec, write_archive_layout(spec, tmp_path), "import detect_fraud.app",
                             RULE_OVERRIDES='{"velocityWindow": 30}')
     assert result.returncode != 0
     assert "RuleConfigError: invalid rule overrides" in result.stderr
