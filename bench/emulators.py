@@ -30,6 +30,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 from bench.capacity import item_size, read_units
 from local_mode.emulator import speed_up_dynamodb
 from local_mode.environment import patched_environ
+from local_mode.functions import LambdaContext
 from shared.lambdas import LAMBDAS, function_environment
 from shared.provisioning import provision_data_layer
 from shared.settings import DEFAULT_REGION
@@ -46,14 +47,12 @@ def in_process_environment() -> dict[str, str]:
     return {"AWS_DEFAULT_REGION": DEFAULT_REGION, "AWS_REGION": DEFAULT_REGION, **CREDENTIALS}
 
 
-@dataclass(frozen=True)
-class LambdaContext:
-    """The attributes of Lambda's context object that Powertools reads."""
-
-    function_name: str = "lambda-bench-function"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:bench"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+def bench_context() -> LambdaContext:
+    """The context a handler receives, as the local mode's Lambda-like runtime makes it."""
+    name = "lambda-bench-function"
+    return LambdaContext(function_name=name, memory_limit_in_mb=512, timeout_seconds=300,
+                         invoked_function_arn=f"arn:aws:lambda:{DEFAULT_REGION}:123456789012:"
+                                              f"function:{name}")
 
 
 class EmulatorClock:
@@ -179,7 +178,7 @@ class EmulatedPlatform:
     handlers: dict[str, ModuleType]  # by package
     clock: EmulatorClock = field(default_factory=EmulatorClock)
     logs: LogSink = field(default_factory=LogSink)
-    context: LambdaContext = field(default_factory=LambdaContext)
+    context: LambdaContext = field(default_factory=bench_context)
     progress: Callable[[str], None] = print  # where the benchmark reports how far it is
 
     def client(self, service: str) -> Any:

@@ -7,7 +7,6 @@ data layer. A handler module is imported once its environment is set, as a cold 
 import importlib
 import io
 import json
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -18,6 +17,7 @@ from common.data_model import STATS_DAY, STATS_HOUR_SHARD
 from common.environment import RULE_OVERRIDES
 
 from local_mode.emulator import speed_up_dynamodb
+from local_mode.functions import LambdaContext
 from shared.lambdas import LAMBDAS, function_environment
 from shared.outputs import DataOutputs
 from shared.provisioning import provision_data_layer
@@ -190,19 +190,17 @@ def on_call(request):
         client.meta.events.unregister(event, unique_id=unique_id)
 
 
-@dataclass
-class LambdaContext:
-    """The attributes of Lambda's context object that Powertools reads."""
-
-    function_name: str = "lambda-test-function"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:test"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+def lambda_context() -> LambdaContext:
+    """The context a handler receives, as the local mode's Lambda-like runtime makes it."""
+    name = "lambda-test-function"
+    return LambdaContext(function_name=name, memory_limit_in_mb=512, timeout_seconds=60,
+                         invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:"
+                                              f"{name}")
 
 
 @pytest.fixture
 def context() -> LambdaContext:
-    return LambdaContext()
+    return lambda_context()
 
 
 @pytest.fixture

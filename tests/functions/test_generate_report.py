@@ -15,7 +15,7 @@ from generate_report.report import InvalidReportRequest, report_day, report_keys
 
 from shared.outputs import DataOutputs
 from tests.functions.aws_calls import AwsCalls
-from tests.functions.conftest import LambdaContext, empty_data_layer, handler
+from tests.functions.conftest import empty_data_layer, handler, lambda_context
 from tests.functions.pipeline import DAY, analyse, store
 
 DAY_START = 1_714_521_600_000  # 2024-05-01T00:00:00Z
@@ -105,7 +105,7 @@ def generated(handlers, data_layer, session):
     """Built once for the module: moto makes the 170-transaction pipeline run take seconds."""
     empty_data_layer(session, data_layer)
     detect_app, report_app = handler(handlers, "detect_fraud"), handler(handlers, "generate_report")
-    context = LambdaContext()
+    context = lambda_context()
     items, labels = generated_day()
     store(session, data_layer, items)
     ordered = sorted(items, key=lambda i: i["timestamp"])
