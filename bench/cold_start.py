@@ -39,7 +39,7 @@ from shared.lambdas import (
 )
 from shared.outputs import DataOutputs
 from shared.provisioning import provision_data_layer
-from shared.settings import DEFAULT_REGION
+from shared.settings import DEFAULT_REGION, parse_settings
 from tests.functions.events import api_event, sqs_event, stream_event
 
 GOAL = 1.5
@@ -241,6 +241,9 @@ def archive_layout(program: Program, root: Path) -> Path:
     return root
 
 
+DEFAULTS = parse_settings({}, stack="bench")  # the deployed functions' default settings
+
+
 def child_environment(program: Program, endpoint_url: str, archive: Path | None,
                       outputs: dict[str, str]) -> dict[str, str]:
     """Only what Lambda would set: the function's variables, region, credentials, endpoint."""
@@ -252,7 +255,8 @@ def child_environment(program: Program, endpoint_url: str, archive: Path | None,
         "PYTHONPATH": os.pathsep.join(python_path),
         "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's /var/task is read-only
         **emulator_environment(endpoint_url, DEFAULT_REGION),
-        **({**function_environment(spec, outputs), **runtime_environment(spec)} if spec else {}),
+        **({**function_environment(spec, outputs), **runtime_environment(spec, DEFAULTS)}
+           if spec else {}),
     }
 
 

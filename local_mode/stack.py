@@ -75,11 +75,7 @@ def local_function(spec: LambdaSpec, settings: Settings, outputs: Mapping[str, s
                    log_dir: Path) -> LocalFunction:
     """``spec``'s function with the environment the compute stack gives it."""
     name = resource_name("lambda", spec.id, settings.environment_suffix)
-    environment = {**function_environment(spec, outputs), **runtime_environment(spec)}
-    if spec is lambdas.DETECT_FRAUD:
-        from common.environment import RULE_OVERRIDES
-
-        environment[RULE_OVERRIDES] = settings.rule_overrides
+    environment = {**function_environment(spec, outputs), **runtime_environment(spec, settings)}
     arn = f"arn:aws:lambda:{settings.region}:{outputs[DataOutputs.ACCOUNT_ID]}:function:{name}"
     return LocalFunction(spec, name=name, arn=arn, environment=environment,
                          memory_mb=settings.lambda_memory_mb, log_dir=log_dir)

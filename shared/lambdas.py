@@ -13,6 +13,7 @@ from typing import TypeVar
 from common import environment as env
 
 from shared.outputs import DataOutputs
+from shared.settings import Settings
 
 T = TypeVar("T")
 
@@ -25,6 +26,8 @@ class LambdaSpec:
     description: str
     # Environment variable → the data layer output that fills it.
     environment: tuple[tuple[str, str], ...]
+    # Environment variable → the Settings attribute that fills it.
+    settings_environment: tuple[tuple[str, str], ...] = ()
 
     @property
     def handler(self) -> str:
@@ -49,6 +52,8 @@ DETECT_FRAUD = LambdaSpec(
         (env.STATS_TABLE, DataOutputs.STATS_TABLE_NAME),
         (env.ALERTS_QUEUE_URL, DataOutputs.ALERTS_QUEUE_URL),
     ),
+    # Validated at start (shared.settings), read by the rules engine.
+    settings_environment=((env.RULE_OVERRIDES, "rule_overrides"),),
 )
 NOTIFY_TEAM = LambdaSpec(
     id="notify-team",
@@ -91,9 +96,12 @@ ALERTS_BATCH_WINDOW_SECONDS = 5
 ALERTS_MAXIMUM_CONCURRENCY = 2
 
 
-def runtime_environment(spec: LambdaSpec) -> dict[str, str]:
-    """What every function's environment holds besides its data-layer settings."""
-    return {"POWERTOOLS_SERVICE_NAME": spec.id, "POWERTOOLS_LOG_LEVEL": "INFO"}
+def runtime_environment(spec: LambdaSpec, settings: Settings) -> dict[str, str]:
+    """What a function's environment holds besides its data-layer settings: Powertools' own,
+    and the configuration values the function reads (detect-fraud's rule overrides)."""
+    return {"POWERTOOLS_SERVICE_NAME": spec.id, "POWERTOOLS_LOG_LEVEL": "INFO",
+            **{variable: getattr(settings, attribute)
+               for variable, attribute in spec.settings_environment}}
 
 
 def function_environment(spec: LambdaSpec, data_outputs: Mapping[str, T]) -> dict[str, T]:

@@ -5,7 +5,6 @@ private subnets; the stream and queue triggers; the daily report schedule.
 """
 
 import pulumi
-from common import environment as env
 from fraud_function import FraudFunction, FraudFunctionArgs
 from triggers import DailyReportSchedule, alerts_trigger, stream_trigger
 from upstream import read_data_layer, read_network
@@ -18,12 +17,9 @@ settings = start_layer()
 network = read_network(settings)
 data = read_data_layer(settings)
 
-# Validated at start (shared.settings), read by detect-fraud's rules engine.
-extra_environment = {DETECT_FRAUD.id: {env.RULE_OVERRIDES: settings.rule_overrides}}
 functions = {
     spec.id: FraudFunction(spec.id, FraudFunctionArgs(
-        spec=spec, settings=settings, data=data, network=network,
-        extra_environment=extra_environment.get(spec.id, {})))
+        spec=spec, settings=settings, data=data, network=network))
     for spec in LAMBDAS
 }
 

@@ -22,7 +22,6 @@ class FraudFunctionArgs:
     settings: Settings
     data: Mapping[str, pulumi.Output]  # the data layer's outputs by DataOutputs name
     network: Network
-    extra_environment: Mapping[str, pulumi.Input[str]]
 
 
 class FraudFunction(pulumi.ComponentResource):
@@ -80,8 +79,7 @@ class FraudFunction(pulumi.ComponentResource):
             kms_key_arn=key_arn,
             environment={"variables": {
                 **function_environment(spec, args.data),
-                **runtime_environment(spec),
-                **args.extra_environment,
+                **runtime_environment(spec, settings),
             }},
             vpc_config={
                 "subnet_ids": args.network.private_subnet_ids,
