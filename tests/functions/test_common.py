@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from common import json_codec
+from common.alerts import Alert
 from common.clock import iso, utc_day, utc_hour
 from common.privacy import looks_like_card_number, mask_account
 from common.transaction import PUBLIC_FIELDS
@@ -55,9 +56,26 @@ def test_public_fields_are_the_openapi_stored_transaction():
     assert set(PUBLIC_FIELDS) == set(schema["properties"])
 
 
-@pytest.mark.parametrize(("account", "masked"), [("acc-000123", "****0123"), ("ab", "****ab")])
-def test_masking_keeps_the_last_4_only(account, masked):
+@pytest.mark.parametrize(("account", "masked"), [
+    ("acc-000123", "****0123"), ("acct-42", "****-42"), ("12345678", "****5678"),
+    ("1234567", "****567"), ("abcd", "****cd"), ("abc", "****c"), ("ab", "****b"),
+    ("a", "****"),
+])
+def test_masking_shows_at_most_half_of_an_id_and_never_more_than_its_last_4(account, masked):
     assert mask_account(account) == masked
+    shown = masked.removeprefix("****")
+    assert len(shown) <= min(4, len(account) // 2)
+    assert account.endswith(shown)
+
+
+def test_an_alert_never_carries_a_short_account_id_whole():
+    """The alert is what the queue holds and the digest prints."""
+    item = {"transactionId": "t-1", "timestamp": 1, "accountId": "ab", "amount": Decimal("5"),
+            "currency": "EUR", "merchantId": "m-1", "country": "DE", "fraudScore": 60,
+            "fraudReasons": ["VELOCITY"], "analyzedAt": "2026-01-01T00:00:00.000Z"}
+    alert = Alert.from_item(item)
+    assert alert.account == "****b"
+    assert '"account":"****b"' in alert.to_message()
 
 
 @pytest.mark.parametrize(("value", "card"), [
