@@ -17,6 +17,11 @@ process corrects them without changing what DynamoDB answers (``tests/local`` ch
   matches anyway, so it now reads the items unsorted (scans still see them in key order).
 - Comparing two string or binary attribute values converted both to Python values first; it
   now compares them directly (the same answer: a string's value is the string).
+
+And one is not safe under moto's threaded server, which answers each request on a thread of
+its own: a query or scan iterated the table's items while a put added one ("dictionary
+changed size during iteration", a 500 that botocore's retries hid). Queries and scans now hold
+the lock that writes hold.
 """
 
 import argparse
@@ -164,11 +169,12 @@ _querying = threading.local()
 
 def _query(original: Callable[..., Any]) -> Callable[..., Any]:
     def query(table: Table, *args: Any, **kwargs: Any) -> Any:
-        _querying.active = True
-        try:
-            return original(table, *args, **kwargs)
-        finally:
-            _querying.active = False
+        with _writes:
+            _querying.active = True
+            try:
+                return original(table, *args, **kwargs)
+            finally:
+                _querying.active = False
     return query
 
 
@@ -212,6 +218,7 @@ def speed_up_dynamodb() -> None:
     for name in ("put_item", "update_item", "delete_item"):
         setattr(backend, name, _serialised(getattr(backend, name)))
     Table.query = _query(Table.query)
+    Table.scan = _serialised(Table.scan)
     Table.all_items = _all_items(Table.all_items)
     equals = _equals(DynamoType.__eq__)
     DynamoType.__eq__ = equals  # type: ignore[method-assign,assignment]
