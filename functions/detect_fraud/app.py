@@ -119,13 +119,21 @@ def send_alerts(alerts: list[tuple[str, Alert]]) -> list[str]:
     return failed
 
 
+ItemKey = tuple[int, str]  # (timestamp, transactionId): the item's key, as order_key gives it
+
+
 @dataclass
 class StreamBatch:
-    """A batch's readable INSERT records, by account (the same transaction once)."""
+    """A batch's readable INSERT records, by account and item key (the same item once).
 
-    accounts: dict[str, dict[str, dict[str, Any]]] = field(
-        default_factory=lambda: defaultdict(dict))  # account → transaction id → transaction
-    sequence_of: dict[str, str] = field(default_factory=dict)  # transaction id → sequence no.
+    Keyed by the item, not by ``transactionId``: clients racing with one id can store it as
+    two items (two timestamps), and each needs its verdict.
+    """
+
+    accounts: dict[str, dict[ItemKey, dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(dict))  # account → item key → transaction
+    # The item's first record in the batch: if it fails, delivery resumes from there.
+    sequence_of: dict[ItemKey, str] = field(default_factory=dict)
     unreadable: list[str] = field(default_factory=list)  # sequence numbers
 
 
@@ -142,12 +150,14 @@ def read_batch(records: list[dict[str, Any]]) -> StreamBatch:
             logger.error("Unreadable stream record", extra={"error": str(error)})
             batch.unreadable.append(sequence)
             continue
-        batch.accounts[transaction["accountId"]][transaction["transactionId"]] = transaction
-        batch.sequence_of[transaction["transactionId"]] = sequence
+        key = order_key(transaction)
+        batch.accounts[transaction["accountId"]][key] = transaction  # the latest image wins
+        batch.sequence_of.setdefault(key, sequence)
     return batch
 
 
-def _history_of(account: tuple[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]] | Exception:
+def _history_of(account: tuple[str, dict[ItemKey, dict[str, Any]]],
+                ) -> list[dict[str, Any]] | Exception:
     account_id, by_id = account
     try:
         return account_history(account_id, list(by_id.values()))
@@ -172,10 +182,10 @@ def score(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
         if isinstance(history, Exception):
             logger.warning("History query failed", extra={
                 "account": mask_account(account_id), "error": str(history)})
-            unscored += [batch.sequence_of[t["transactionId"]] for t in transactions]
+            unscored += [batch.sequence_of[order_key(t)] for t in transactions]
             continue
         for transaction, earlier in with_history(transactions, history, RULES.history_needed):
-            analyses.append(Analysis(batch.sequence_of[transaction["transactionId"]],
+            analyses.append(Analysis(batch.sequence_of[order_key(transaction)],
                                      transaction, evaluate(transaction, earlier, RULES),
                                      analysed_at))
     return analyses, unscored

@@ -2,7 +2,8 @@
 
 Pure: the stream batch and what the ``byAccount`` index returned go in, each batch transaction
 comes out with the account's transactions that precede it. Order is by ``timestamp``, then
-``transactionId`` (so equal timestamps order the same way on every replay).
+``transactionId`` (so equal timestamps order the same way on every replay); that pair is
+also the item's key, which tells two items of one ``transactionId`` apart.
 """
 
 from collections.abc import Iterable, Mapping
@@ -28,15 +29,15 @@ def with_history(batch: Iterable[Transaction], fetched: Iterable[Transaction], n
                  ) -> list[tuple[Transaction, list[Transaction]]]:
     """Each of one account's ``batch`` transactions, in order, with its ``needed`` predecessors.
 
-    ``fetched`` (from the index) and ``batch`` may overlap: a transaction is counted once, and
-    the batch's copy (the full stream image) wins.
+    ``fetched`` (from the index) and ``batch`` may overlap: an item (``order_key`` is its key)
+    is counted once, and the batch's copy (the full stream image) wins.
     """
-    known = {transaction["transactionId"]: transaction for transaction in fetched}
+    known = {order_key(transaction): transaction for transaction in fetched}
     batch = sorted(batch, key=order_key)
-    known.update((transaction["transactionId"], transaction) for transaction in batch)
+    known.update((order_key(transaction), transaction) for transaction in batch)
     timeline = sorted(known.values(), key=order_key)
-    position = {transaction["transactionId"]: index for index, transaction in enumerate(timeline)}
+    position = {order_key(transaction): index for index, transaction in enumerate(timeline)}
     return [(transaction,
-             timeline[max(0, position[transaction["transactionId"]] - needed):
-                      position[transaction["transactionId"]]])
+             timeline[max(0, position[order_key(transaction)] - needed):
+                      position[order_key(transaction)]])
             for transaction in batch]

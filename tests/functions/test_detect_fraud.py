@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from common.environment import RULE_OVERRIDES
 from common.rules import RuleConfig, evaluate
+from common.transaction import from_item
 
 from shared.outputs import DataOutputs
 from tests.functions.aws_calls import AwsCalls
@@ -68,6 +69,32 @@ def test_history_comes_from_the_index_and_the_batch(detect_app, context, session
     table = stored(session, outputs)
     assert table["txn-00003"]["fraudReasons"] == []
     assert table["txn-00004"]["fraudReasons"] == ["VELOCITY", "GEO_JUMP"]
+
+
+def test_two_items_of_one_transaction_id_in_a_batch_are_both_analysed(
+        detect_app, context, session, outputs):
+    """Clients racing with one id can store it twice (two timestamps: two items). Each copy is
+    an item of its own: both get a verdict and are counted, none is left PENDING unreported."""
+    copies = [transaction(1, timestamp=T0), transaction(1, timestamp=T0 + 400),
+              transaction(2, timestamp=T0 + 800)]
+    store(session, outputs, copies)
+    assert analyse(detect_app, context, copies) == []
+    items = [from_item(item) for item in session.client("dynamodb").scan(
+        TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME])["Items"]]
+    assert sorted((item["transactionId"], item["timestamp"], item["fraudStatus"])
+                  for item in items) == [("txn-00001", T0, "CLEAR"),
+                                         ("txn-00001", T0 + 400, "CLEAR"),
+                                         ("txn-00002", T0 + 800, "CLEAR")]
+    assert day_totals(session, outputs).transactions == 3
+
+
+def test_the_same_item_twice_in_a_batch_is_analysed_once(detect_app, context, session, outputs):
+    """A record of an item deleted and written again: one item, one verdict, counted once."""
+    item = transaction(1)
+    store(session, outputs, [item])
+    assert analyse(detect_app, context, [item, item]) == []
+    assert stored(session, outputs)["txn-00001"]["fraudStatus"] == "CLEAR"
+    assert day_totals(session, outputs).transactions == 1
 
 
 def test_the_batch_is_read_in_timestamp_order_whatever_the_record_order(
