@@ -4,7 +4,6 @@
 import argparse
 import signal
 import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -20,6 +19,7 @@ from local_mode.stack import (
     LocalOptions,
     LocalStack,
     StartError,
+    parse_instances,
     read_state,
 )
 from shared.outputs import DataOutputs
@@ -47,9 +47,10 @@ def serve(args: argparse.Namespace) -> int:
     options = LocalOptions(
         host=args.host, api_port=args.api_port,
         emulator_port=args.emulator_port, emulator_endpoint=args.emulator_endpoint,
-        outbox=args.outbox, config=_config(args.set))
+        outbox=args.outbox, config=_config(args.set), instances=parse_instances(args.instances))
     show = (lambda _text: None) if args.quiet else console.print
-    stack = LocalStack(options, on_message=show)
+    stack = LocalStack(options, on_message=show,
+                       on_fatal=lambda text: console.print(f"error: {text}"))
     signal.signal(signal.SIGTERM, _interrupt)
     status: StatusLine | None = None
     try:
@@ -60,10 +61,11 @@ def serve(args: argparse.Namespace) -> int:
                                  outbox=str(shown(options.outbox)),
                                  tables=[stack.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
                                          stack.outputs[DataOutputs.STATS_TABLE_NAME]],
-                                 log_dir=str(shown(stack.log_dir))))
+                                 log_dir=str(shown(stack.log_dir)),
+                                 own_emulator=stack.emulator is not None))
             status = StatusLine(console, stack.status, STATUS_INTERVAL_SECONDS)
             status.start()
-        threading.Event().wait()  # until Ctrl-C or SIGTERM
+        stack.stopped.wait()  # until Ctrl-C or SIGTERM, or the emulator exits
     except KeyboardInterrupt:
         pass
     finally:
@@ -76,7 +78,7 @@ def serve(args: argparse.Namespace) -> int:
         stack.stop()
         if not args.quiet:
             console.print("Stopped.")
-    return 0
+    return 1 if stack.failure else 0
 
 
 def report(args: argparse.Namespace) -> int:
@@ -116,6 +118,11 @@ def parser() -> argparse.ArgumentParser:
                                help="where digests, reports and logs go (default local-outbox/)")
     serve_command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                                help="a fraud: config key, e.g. apiThrottleRateLimit=10")
+    serve_command.add_argument("--instances", action="append", default=[],
+                               metavar="FUNCTION=N",
+                               help="concurrent instances of a function, e.g. "
+                               "process-transaction=8 (default: process-transaction=4, "
+                               "detect-fraud=1, notify-team=2)")
     serve_command.add_argument("--quiet", action="store_true",
                                help="no banner, status line or digests on the terminal")
     serve_command.set_defaults(run=serve)

@@ -11,10 +11,13 @@ In API Gateway's order, a request is
 3. validated as the operation's validator says: required parameters (400
    ``BAD_REQUEST_PARAMETERS``), then the JSON body against the model, JSON Schema draft 4
    with ECMA 262 patterns (400 ``BAD_REQUEST_BODY``, each problem named by its field);
-4. proxied to the function as a REST proxy event (payload 1.0, with a request id); a function
-   that fails gives 502, as API Gateway gives it.
+4. proxied to the function as a REST proxy event (payload 1.0, with a request id), waiting at
+   most the integration timeout (29 s): later, 504 ``INTEGRATION_TIMEOUT``, while the function
+   runs on (and may store the transaction). A function that fails gives 502 and a throttled
+   one (every instance busy) 500, both ``Internal server error``, as API Gateway gives them.
 
 Authorization (SigV4 or an API key) is not emulated: the local API has no callers to tell apart.
+The HTTP server in front of it is :mod:`local_mode.http_server`.
 """
 
 import base64
@@ -24,16 +27,18 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as IntegrationTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from jsonschema import Draft4Validator, ValidationError, validators
 
+from local_mode.functions import Throttled
 from shared.api_document import (
     GatewayResponse,
     gateway_response,
@@ -42,6 +47,8 @@ from shared.api_document import (
 )
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
+INTEGRATION_TIMEOUT_SECONDS = 29  # API Gateway's default (and, but for Regional APIs, maximum)
+MAX_INTEGRATIONS = 256  # function calls waited for at once (the HTTP server admits no more)
 MAX_MESSAGE_VALUE = 80  # characters of an offending value quoted in a validation message
 VALIDATORS = "x-amazon-apigateway-request-validators"
 VALIDATOR = "x-amazon-apigateway-request-validator"
@@ -235,20 +242,41 @@ class ApiCounters:
 
 
 class RestApi:
-    """Routes, throttles and validates a request, then proxies it to ``invoke``."""
+    """Routes, throttles and validates a request, then proxies it to ``invoke``.
+
+    ``invoke`` runs the function on a proxy event and returns its result; it raises
+    :class:`~local_mode.functions.Throttled` when the function has no instance free.
+    """
 
     def __init__(self, document: Mapping[str, Any], invoke: Callable[[dict[str, Any]], Any],
-                 bucket: TokenBucket, *, account_id: str, api_id: str = "local") -> None:
+                 bucket: TokenBucket, *, account_id: str, api_id: str = "local",
+                 integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS) -> None:
         self.stage = urlsplit(local_server_url(document)).path.strip("/")
         self.routes = routes(document)
         self.invoke, self.bucket = invoke, bucket
         self.account_id, self.api_id = account_id, api_id
+        self.integration_timeout = integration_timeout
         self.counters = ApiCounters()
+        # The calls run here so that the gateway can stop waiting for one and answer 504.
+        self._integrations = ThreadPoolExecutor(MAX_INTEGRATIONS, thread_name_prefix="integration")
 
     def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
                source_ip: str) -> ApiResponse:
         request_id = str(uuid.uuid4())
-        response = self._respond(method, target, headers, body, source_ip, request_id)
+        return self._counted(self._respond(method, target, headers, body, source_ip, request_id),
+                             request_id)
+
+    def refuse(self, response_type: str, status: int, message: str) -> ApiResponse:
+        """API Gateway's answer to a request it refuses before routing it (framing, size,
+        overload), counted like any other."""
+        request_id = str(uuid.uuid4())
+        return self._counted(_gateway(response_type, status, message, request_id), request_id)
+
+    def close(self) -> None:
+        """Stop the integrations' threads once the calls in flight have returned."""
+        self._integrations.shutdown(wait=True)
+
+    def _counted(self, response: ApiResponse, request_id: str) -> ApiResponse:
         response.headers.setdefault("x-amzn-RequestId", request_id)
         self.counters.count(response.status)
         return response
@@ -283,8 +311,13 @@ class RestApi:
                                 validation_error="[" + ", ".join(problems) + "]")
         event = self._proxy_event(route, method, path, resource_path, parameters, query, headers,
                                   text, source_ip, request_id)
+        call = self._integrations.submit(self.invoke, event)
         try:
-            return _proxy_response(self.invoke(event))
+            return _proxy_response(call.result(timeout=self.integration_timeout))
+        except IntegrationTimeout:  # the function runs on; its answer goes nowhere
+            return _gateway("INTEGRATION_TIMEOUT", 504, "Endpoint request timed out", request_id)
+        except Throttled:  # Lambda refused the invocation
+            return _gateway("DEFAULT_5XX", 500, "Internal server error", request_id)
         except Exception:  # the function failed or answered something API Gateway cannot use
             return _gateway("DEFAULT_5XX", 502, "Internal server error", request_id)
 
@@ -356,68 +389,3 @@ def _proxy_response(result: Any) -> ApiResponse:
     if result.get("isBase64Encoded"):
         return ApiResponse(result["statusCode"], headers, base64.b64decode(body))
     return ApiResponse(result["statusCode"], headers, str(body).encode("utf-8"))
-
-
-# ---- the HTTP server ----
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse their connection
-    server: "ApiServer"
-
-    def _serve(self) -> None:
-        length = self._content_length()
-        if length is None or "Transfer-Encoding" in self.headers:
-            response = _gateway("DEFAULT_4XX", 400, "Bad Request: send a Content-Length",
-                                str(uuid.uuid4()))
-            self.close_connection = True  # where this request's body ends is unknown
-        elif length > MAX_PAYLOAD_BYTES:
-            response = _gateway("REQUEST_TOO_LARGE", 413, "Request Too Large", str(uuid.uuid4()))
-            self.close_connection = True  # the unread body would be taken for the next request
-        else:
-            body = self.rfile.read(length) if length else b""
-            try:
-                response = self.server.api.handle(self.command, self.path,
-                                                  list(self.headers.items()), body,
-                                                  self.client_address[0])
-            except Exception as error:  # a fault of this server, never of the request
-                self.server.on_error(f"API server: {type(error).__name__}: {error}")
-                response = _gateway("DEFAULT_5XX", 500, "Internal server error",
-                                    str(uuid.uuid4()))
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    def _content_length(self) -> int | None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            return None
-        return length if length >= 0 else None
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("do_"):  # every method (TRACE, PURGE, ...): unknown ones get 403
-            return self._serve
-        raise AttributeError(name)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the status line counts requests; no line per request
-
-
-class ApiServer(ThreadingHTTPServer):
-    """:class:`RestApi` over HTTP on ``host:port``, one thread per connection."""
-
-    daemon_threads = True
-
-    def __init__(self, api: RestApi, host: str, port: int,
-                 on_error: Callable[[str], None]) -> None:
-        self.api, self.on_error = api, on_error
-        super().__init__((host, port), _Handler)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}/{self.api.stage}"

@@ -66,10 +66,13 @@ class Console:
 
 
 def banner(*, api_url: str, emulator_url: str, region: str, outbox: str, tables: list[str],
-           log_dir: str) -> str:
+           log_dir: str, own_emulator: bool = True) -> str:
     """What ``make local`` prints once everything listens."""
     today = datetime.now(UTC).date().isoformat()
     credentials = f"AWS_ACCESS_KEY_ID={ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}"
+    state = ("in the emulator's memory only: Ctrl-C loses every table, queue and report"
+             if own_emulator else
+             "in that emulator's memory: kept while it runs, lost when it stops")
     return f"""
 Fraud detection platform: local mode
 
@@ -77,6 +80,7 @@ Fraud detection platform: local mode
       POST /transactions   GET /transactions/{{id}}
   AWS emulator (moto)                {emulator_url}
       tables {', '.join(tables)}
+      state {state}
   Digests, reports, function logs    {outbox}/  ({log_dir}/ holds each function's log)
 
 Try it:

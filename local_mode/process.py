@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +36,13 @@ def free_port() -> int:
 class LocalModeProcess:
     def __init__(self, outbox: Path, *, api_port: int | None = None,
                  emulator_port: int | None = None, emulator_endpoint: str | None = None,
-                 config: Sequence[str] = ()) -> None:
+                 config: Sequence[str] = (), instances: Mapping[str, int] | None = None) -> None:
         self.outbox = outbox
         self.api_port = api_port or free_port()
         self.emulator_port = emulator_port or free_port()
         self.emulator_endpoint = emulator_endpoint
         self.config = config
+        self.instances = instances or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.state: dict[str, Any] = {}
         self.log_path = outbox / "local-mode.out"
@@ -56,6 +57,8 @@ class LocalModeProcess:
             command += ["--emulator-endpoint", self.emulator_endpoint]
         for pair in self.config:
             command += ["--set", pair]
+        for function_id, count in self.instances.items():
+            command += ["--instances", f"{function_id}={count}"]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log,  # noqa: S603
                                             stderr=subprocess.STDOUT)

@@ -8,8 +8,11 @@ demo and the tests; it is removed on a clean stop.
 
 import json
 import os
+import signal
+import subprocess
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +20,11 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from local_mode.api_gateway import ApiServer, RestApi, TokenBucket, local_server_url
+from local_mode.api_gateway import RestApi, TokenBucket, local_server_url
 from local_mode.emulator import Emulator
 from local_mode.environment import use_emulator
-from local_mode.functions import LocalFunction
+from local_mode.functions import FunctionError, LocalFunction, Throttled
+from local_mode.http_server import ApiServer
 from local_mode.outbox import Outbox, subscribe_outbox_queue
 from local_mode.queue_poller import QueuePoller
 from local_mode.stream_poller import Checkpoints, StreamMapping, StreamPoller
@@ -30,7 +34,7 @@ from shared.lambdas import LambdaSpec, function_environment, runtime_environment
 from shared.naming import resource_name
 from shared.outputs import DataOutputs
 from shared.provisioning import provision_data_layer
-from shared.settings import Settings, parse_settings
+from shared.settings import ConfigError, Settings, parse_settings
 
 STACK = "local"  # the suffix of every local resource name: dynamodb-transactions-local, ...
 DEFAULT_OUTBOX = REPO_ROOT / "local-outbox"
@@ -44,6 +48,14 @@ ALERT_RETRY_DELAY_SECONDS = 2
 ALERT_HOLD_SECONDS = (lambdas.ALERTS_BATCH_WINDOW_SECONDS + lambdas.NOTIFY_TEAM.timeout_seconds
                       + 10)
 OUTBOX_HOLD_SECONDS = 30
+# Each function's concurrent instances, as a small reserved concurrency would allow: the API's
+# callers wait on process-transaction; the stream mapping invokes one batch per shard at a time.
+DEFAULT_INSTANCES = {lambdas.PROCESS_TRANSACTION.id: 4, lambdas.DETECT_FRAUD.id: 1,
+                     lambdas.NOTIFY_TEAM.id: lambdas.ALERTS_MAXIMUM_CONCURRENCY}
+MAX_INSTANCES = 32
+# How long a worker's error waits to learn whether the emulator has just exited (then the
+# emulator's exit is what is said, once).
+EMULATOR_EXIT_GRACE_SECONDS = 0.5
 
 
 class StartError(RuntimeError):
@@ -64,6 +76,25 @@ class LocalOptions:
     emulator_endpoint: str | None = None  # an emulator already running: use it, start none
     outbox: Path = DEFAULT_OUTBOX
     config: Mapping[str, str] = field(default_factory=dict)  # fraud:* keys, without "fraud:"
+    instances: Mapping[str, int] = field(default_factory=dict)  # function id → instances
+
+    def instances_of(self, function_id: str) -> int:
+        return {**DEFAULT_INSTANCES, **self.instances}[function_id]
+
+
+def parse_instances(pairs: list[str]) -> dict[str, int]:
+    """``--instances FUNCTION=N`` pairs as a mapping; :class:`ConfigError` naming a bad one."""
+    instances = {}
+    for pair in pairs:
+        function_id, _, count = pair.partition("=")
+        if function_id not in DEFAULT_INSTANCES:
+            raise ConfigError(f"--instances takes FUNCTION=N with FUNCTION one of "
+                              f"{', '.join(DEFAULT_INSTANCES)}; got {pair!r}")
+        if not (count.isascii() and count.isdigit() and 1 <= int(count) <= MAX_INSTANCES):
+            raise ConfigError(f"--instances {function_id}=N takes N from 1 to {MAX_INSTANCES}; "
+                              f"got {count!r}")
+        instances[function_id] = int(count)
+    return instances
 
 
 def load_settings(config: Mapping[str, str]) -> Settings:
@@ -72,13 +103,21 @@ def load_settings(config: Mapping[str, str]) -> Settings:
 
 
 def local_function(spec: LambdaSpec, settings: Settings, outputs: Mapping[str, str],
-                   log_dir: Path) -> LocalFunction:
+                   log_dir: Path, instances: int = 1) -> LocalFunction:
     """``spec``'s function with the environment the compute stack gives it."""
     name = resource_name("lambda", spec.id, settings.environment_suffix)
     environment = {**function_environment(spec, outputs), **runtime_environment(spec, settings)}
     arn = f"arn:aws:lambda:{settings.region}:{outputs[DataOutputs.ACCOUNT_ID]}:function:{name}"
     return LocalFunction(spec, name=name, arn=arn, environment=environment,
-                         memory_mb=settings.lambda_memory_mb, log_dir=log_dir)
+                         memory_mb=settings.lambda_memory_mb, log_dir=log_dir,
+                         instances=instances)
+
+
+def describe_exit(code: int) -> str:
+    """A child's exit status as a person reads it: ``killed by SIGKILL``, ``exit code 1``."""
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
 
 
 def read_state(outbox: Path) -> dict[str, Any] | None:
@@ -101,9 +140,20 @@ def process_alive(pid: int) -> bool:
 
 
 class LocalStack:
-    def __init__(self, options: LocalOptions, on_message: Callable[[str], None]) -> None:
+    """The parts in dependency order. ``on_message`` shows what happens (digests, a worker's
+    error, said once however often it repeats); ``on_fatal`` says why the local mode stops by
+    itself (the emulator exited), and ``stopped`` is set then."""
+
+    def __init__(self, options: LocalOptions, on_message: Callable[[str], None],
+                 on_fatal: Callable[[str], None] | None = None) -> None:
         self.options = options
         self.on_message = on_message
+        self.on_fatal = on_fatal or on_message
+        self.stopped = threading.Event()
+        self.failure: str | None = None
+        self._stopping = False
+        self._last_error: dict[str, str] = {}  # the last error each worker reported
+        self._said_throttled = False
         self.settings = load_settings(options.config)
         self.emulator: Emulator | None = None
         self.outputs: dict[str, str] = {}
@@ -130,22 +180,37 @@ class LocalStack:
             self.emulator = Emulator(self.options.host, self.options.emulator_port,
                                      self.log_dir / "emulator.log")
             self.emulator.start()
+            threading.Thread(target=self._watch_emulator, name="emulator-watch",
+                             daemon=True).start()
         use_emulator(self.emulator_endpoint, self.settings.region)
         session = boto3.session.Session()
         self._sqs = session.client("sqs")
         self.outputs = provision_data_layer(self.settings.environment_suffix, session)
-        for spec in (lambdas.PROCESS_TRANSACTION, lambdas.DETECT_FRAUD, lambdas.NOTIFY_TEAM):
-            self.functions[spec.id] = local_function(spec, self.settings, self.outputs,
-                                                     self.log_dir)
+        self._start_functions()
         self._start_api()
         self._start_workers(session)
         self._write_state()
 
+    def _start_functions(self) -> None:
+        """One instance of each function, side by side (a cold start each; the other instances
+        start when needed), so that a function that cannot start stops the local mode now."""
+        for spec in (lambdas.PROCESS_TRANSACTION, lambdas.DETECT_FRAUD, lambdas.NOTIFY_TEAM):
+            self.functions[spec.id] = local_function(spec, self.settings, self.outputs,
+                                                     self.log_dir,
+                                                     self.options.instances_of(spec.id))
+        with ThreadPoolExecutor(len(self.functions)) as pool:
+            starts = [pool.submit(function.start) for function in self.functions.values()]
+        for start in starts:
+            try:
+                start.result()
+            except FunctionError as error:
+                raise StartError(str(error)) from None
+
     def _start_api(self) -> None:
         bucket = TokenBucket(self.settings.api_throttle_rate_limit,
                              self.settings.api_throttle_burst_limit)
-        api = RestApi(load_openapi(), self.functions[lambdas.PROCESS_TRANSACTION.id].invoke,
-                      bucket, account_id=self.outputs[DataOutputs.ACCOUNT_ID])
+        api = RestApi(load_openapi(), self._invoke_api, bucket,
+                      account_id=self.outputs[DataOutputs.ACCOUNT_ID])
         try:
             self.api = ApiServer(api, self.options.host, self.options.api_port,
                                  self.on_message)
@@ -153,13 +218,57 @@ class LocalStack:
             raise StartError(f"the API cannot listen on {self.options.host}:"
                              f"{self.options.api_port}: {error.strerror or error} (is another "
                              "local mode running? --api-port picks another port)") from None
-        thread = threading.Thread(target=self.api.serve_forever, kwargs={"poll_interval": 0.2},
-                                  name="api-server", daemon=True)
-        thread.start()
+        self.api.start()
+
+    def _invoke_api(self, event: dict[str, Any]) -> Any:
+        """process-transaction for the API: throttled at once when its instances are busy."""
+        function = self.functions[lambdas.PROCESS_TRANSACTION.id]
+        try:
+            return function.invoke(event, wait=False)
+        except Throttled:
+            if not self._said_throttled:
+                self._said_throttled = True
+                self.on_message(
+                    f"{function.name}: all {function.instances} instances were busy, so a "
+                    "request got 500, as API Gateway answers when Lambda throttles; "
+                    f"--instances {lambdas.PROCESS_TRANSACTION.id}=N allows more")
+            raise
+
+    def _watch_emulator(self) -> None:
+        """Wait for the emulator to exit; if it was not asked to, say so once and stop."""
+        assert self.emulator is not None
+        assert self.emulator.process is not None
+        code = self.emulator.process.wait()
+        if self._stopping:
+            return
+        self.failure = (f"the AWS emulator (pid {self.emulator.pid}) exited "
+                        f"({describe_exit(code)}; its log: {self.emulator.log_path}); the "
+                        "tables, queues and reports it held in memory are gone. Stopping.")
+        self.on_fatal(self.failure)
+        self.stopped.set()
+
+    def _worker_error(self, message: str) -> None:
+        """A worker's error: said once while it repeats, and not at all once the emulator
+        has exited (its exit is what is said)."""
+        if self.failure or self._emulator_exited():
+            return
+        source = message.partition(":")[0]
+        if self._last_error.get(source) != message:
+            self._last_error[source] = message
+            self.on_message(message)
+
+    def _emulator_exited(self) -> bool:
+        if self.emulator is None or self.emulator.process is None:
+            return False
+        try:
+            self.emulator.process.wait(EMULATOR_EXIT_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def _start_workers(self, session: boto3.session.Session) -> None:
         sqs, region = session.client("sqs"), self.settings.region
-        report = self.on_message
+        report = self._worker_error
         self.stream_poller = StreamPoller(
             streams=session.client("dynamodbstreams"), sqs=sqs,
             stream_arn=self.outputs[DataOutputs.TRANSACTIONS_STREAM_ARN], region=region,
@@ -220,6 +329,8 @@ class LocalStack:
         return depth
 
     def status(self) -> str:
+        if self.failure:
+            return "stopping: the AWS emulator exited"
         api = self.api.api.counters if self.api else None
         stream = self.stream_poller.counters if self.stream_poller else None
         outbox = self.outbox.counters if self.outbox else None
@@ -231,14 +342,13 @@ class LocalStack:
                 f" · DLQ {self.dead_letter_depth()}")
 
     def stop(self) -> None:
+        self._stopping = True
         if self.api:
-            self.api.shutdown()
-            self.api.server_close()
+            self.api.stop()
+            self.api.api.close()
         for worker in (self.stream_poller, self.alerts_poller, self.outbox_poller):
             if worker and worker.is_alive():
                 worker.stop()
-        if lambdas.PROCESS_TRANSACTION.id in self.functions:
-            self.functions[lambdas.PROCESS_TRANSACTION.id].wait_idle()
         for function in self.functions.values():
             function.close()
         if self.emulator:
