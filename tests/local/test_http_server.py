@@ -8,6 +8,7 @@ the server, not the handler).
 
 import json
 import select
+import signal
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ from shared.api_document import load_openapi
 from tests.local.conftest import transaction
 
 READ_TIMEOUT_SECONDS = 30
+BURST = 200
 
 
 @dataclass
@@ -174,21 +176,36 @@ def test_what_cannot_be_read_as_a_request_gets_the_apis_json_error(local, name, 
     assert_refused(response, status)
 
 
-def test_a_burst_of_new_connections_is_served_not_reset(local):
+def test_a_burst_of_new_connections_waits_in_the_backlog_and_is_served(local):
+    """With the local mode paused, nothing accepts: every connection of the burst must still
+    complete its handshake (the listen backlog holds it), then be answered."""
     address, stage = api_address(local)
     request = f"GET {stage}/no-such-route HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    barrier = threading.Barrier(100)
-
-    def connect_and_ask(_: int) -> int:
-        barrier.wait(READ_TIMEOUT_SECONDS)  # every connection opens at the same moment
-        with socket.create_connection(address, timeout=READ_TIMEOUT_SECONDS) as connection:
+    burst = []
+    local.process.process.send_signal(signal.SIGSTOP)
+    try:
+        for _ in range(BURST):
+            connection = socket.socket()
+            connection.setblocking(False)
+            connection.connect_ex(address)
+            burst.append(connection)
+        pending, deadline = list(burst), time.monotonic() + READ_TIMEOUT_SECONDS
+        while pending and time.monotonic() < deadline:
+            _, connected, _ = select.select([], pending, [], 0.5)
+            pending = [connection for connection in pending if connection not in connected]
+        assert not pending, f"{len(pending)} of {BURST} connections left without a handshake"
+        assert {connection.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                for connection in burst} == {0}
+    finally:
+        local.process.process.send_signal(signal.SIGCONT)
+    statuses = []
+    for connection in burst:
+        with connection:
+            connection.setblocking(True)
             connection.sendall(request.encode())
             [response] = parse_responses(read_until_closed(connection))
-            return response.status
-
-    with ThreadPoolExecutor(max_workers=100) as pool:
-        statuses = list(pool.map(connect_and_ask, range(100)))
-    assert statuses == [403] * 100
+            statuses.append(response.status)
+    assert statuses == [403] * BURST
 
 
 # ---- an API server of its own: timeouts, the connection cap, overload ----
