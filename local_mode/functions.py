@@ -122,7 +122,8 @@ class _Instance:
         except TimeoutError:
             self.kill()
             message = f"Task timed out after {timeout:.2f} seconds"
-            self.function.log.write(f"{request_id} {message}\n")
+            if not self.function.log.closed:  # the function may have been closed meanwhile
+                self.function.log.write(f"{request_id} {message}\n")
             raise FunctionError(message) from None
         except (EOFError, BrokenPipeError):
             self.kill()
@@ -174,8 +175,6 @@ class LocalFunction:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         self.log = self.log_path.open("a", encoding="utf-8", buffering=1)  # shared, appended
-        self.invocations = 0
-        self.throttles = 0
         self._instances: set[_Instance] = set()  # started, idle or busy
         self._idle: list[_Instance] = []
         self._starting = 0
@@ -208,10 +207,8 @@ class LocalFunction:
         with self._condition:
             while not self._idle and len(self._instances) + self._starting >= self.instances:
                 if not wait:
-                    self.throttles += 1
                     raise Throttled(f"{self.name}: all {self.instances} instances are busy")
                 self._condition.wait()
-            self.invocations += 1
             if self._idle:
                 return self._idle.pop()
             self._starting += 1
@@ -229,12 +226,6 @@ class LocalFunction:
                 if instance:
                     self._instances.add(instance)
                 self._condition.notify_all()
-
-    def wait_idle(self) -> None:
-        """Return once no invocation is running (those that started finish first)."""
-        with self._condition:
-            while self._starting or len(self._idle) < len(self._instances):
-                self._condition.wait()
 
     def close(self) -> None:
         """Stop every instance by its PID (a busy one is killed) and close the log."""
