@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,25 +23,15 @@ import pytest
 from local_mode.api_gateway import RestApi, TokenBucket
 from local_mode.http_server import ApiServer, ServerLimits
 from shared.api_document import load_openapi
-from tests.local.conftest import transaction
+from tests.local.conftest import Response, transaction
 
 READ_TIMEOUT_SECONDS = 30
 BURST = 200
 
 
-@dataclass
-class RawResponse:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def parse_responses(data: bytes) -> list[RawResponse]:
-    """Every response in ``data`` (each framed by its Content-Length)."""
+def parse_responses(data: bytes) -> list[Response]:
+    """Every response in ``data`` (each framed by its Content-Length; header names in lower
+    case)."""
     responses = []
     while data:
         head, _, rest = data.partition(b"\r\n\r\n")
@@ -52,7 +41,8 @@ def parse_responses(data: bytes) -> list[RawResponse]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         length = int(headers["content-length"])
-        responses.append(RawResponse(int(status_line.split()[1]), headers, rest[:length]))
+        responses.append(Response(int(status_line.split()[1]), headers,
+                                  rest[:length].decode("utf-8")))
         data = rest[length:]
     return responses
 
@@ -69,7 +59,7 @@ def read_until_closed(connection: socket.socket, timeout: float = READ_TIMEOUT_S
     return received
 
 
-def read_one(connection: socket.socket) -> RawResponse:
+def read_one(connection: socket.socket) -> Response:
     """The next response on a connection the server keeps open."""
     connection.settimeout(READ_TIMEOUT_SECONDS)
     received = b""
@@ -86,7 +76,7 @@ def read_one(connection: socket.socket) -> RawResponse:
 
 
 def exchange(address: tuple[str, int], data: bytes, *,
-             half_close: bool = False) -> list[RawResponse]:
+             half_close: bool = False) -> list[Response]:
     """Send ``data`` on a new connection (then half-close it, if asked); the responses, read
     until the server closes the connection."""
     with socket.create_connection(address, timeout=READ_TIMEOUT_SECONDS) as connection:
@@ -96,7 +86,7 @@ def exchange(address: tuple[str, int], data: bytes, *,
         return parse_responses(read_until_closed(connection))
 
 
-def ask(address: tuple[str, int], data: bytes) -> RawResponse:
+def ask(address: tuple[str, int], data: bytes) -> Response:
     """Send ``data`` on a new connection; the one response (the connection may stay open)."""
     with socket.create_connection(address, timeout=READ_TIMEOUT_SECONDS) as connection:
         connection.sendall(data)
@@ -114,7 +104,7 @@ def post_head(stage: str, *length_headers: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def assert_refused(response: RawResponse, status: int) -> None:
+def assert_refused(response: Response, status: int) -> None:
     """API Gateway's JSON error, with the request id it also sends as a header."""
     assert response.status == status, response
     assert response.headers["content-type"] == "application/json"
