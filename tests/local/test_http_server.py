@@ -127,12 +127,13 @@ def test_two_content_lengths_are_refused_and_the_request_hidden_behind_them_neve
     assert local.stored(hidden_id) == []
 
 
-@pytest.mark.parametrize("length", ["1_35", "+135", "0x87", "135 "])
+@pytest.mark.parametrize("length", ["2_00", "+200", "0xc8"])
 def test_a_content_length_that_is_not_plain_digits_is_refused(local, length):
     address, stage = api_address(local)
     transaction_id = f"length-{uuid.uuid4().hex[:8]}"
     body = json.dumps(transaction(transaction_id)).encode()
-    body = body.ljust(135)  # what a lenient reading of the length would take whole
+    assert len(body) <= 200
+    body = body.ljust(200)  # what a lenient reading of the length (200) would take whole
     [response] = exchange(address, post_head(stage, f"Content-Length: {length}") + body)
     assert_refused(response, 400)
     assert local.stored(transaction_id) == []
