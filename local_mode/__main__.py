@@ -23,19 +23,9 @@ from local_mode.stack import (
     read_state,
 )
 from shared.outputs import DataOutputs
-from shared.settings import ConfigError
+from shared.settings import ConfigError, qualified_config
 
 STATUS_INTERVAL_SECONDS = 0.5
-
-
-def _config(pairs: list[str]) -> dict[str, str]:
-    config = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator:
-            raise ConfigError(f"--set takes KEY=VALUE (a fraud: config key), not {pair!r}")
-        config[key.removeprefix("fraud:")] = value
-    return config
 
 
 def _interrupt(_signal: int, _frame: FrameType | None) -> None:
@@ -47,7 +37,8 @@ def serve(args: argparse.Namespace) -> int:
     options = LocalOptions(
         host=args.host, api_port=args.api_port,
         emulator_port=args.emulator_port, emulator_endpoint=args.emulator_endpoint,
-        outbox=args.outbox, config=_config(args.set), instances=parse_instances(args.instances))
+        outbox=args.outbox, config=qualified_config(args.set),
+        instances=parse_instances(args.instances))
     show = (lambda _text: None) if args.quiet else console.print
     stack = LocalStack(options, on_message=show,
                        on_fatal=lambda text: console.print(f"error: {text}"))

@@ -34,7 +34,7 @@ from shared.lambdas import LambdaSpec, function_environment, runtime_environment
 from shared.naming import resource_name
 from shared.outputs import DataOutputs
 from shared.provisioning import provision_data_layer
-from shared.settings import ConfigError, Settings, parse_settings
+from shared.settings import NAMESPACE, ConfigError, Settings, settings_from_config
 
 STACK = "local"  # the suffix of every local resource name: dynamodb-transactions-local, ...
 DEFAULT_OUTBOX = REPO_ROOT / "local-outbox"
@@ -75,7 +75,7 @@ class LocalOptions:
     emulator_port: int = DEFAULT_EMULATOR_PORT
     emulator_endpoint: str | None = None  # an emulator already running: use it, start none
     outbox: Path = DEFAULT_OUTBOX
-    config: Mapping[str, str] = field(default_factory=dict)  # fraud:* keys, without "fraud:"
+    config: Mapping[str, str] = field(default_factory=dict)  # fraud:* keys and aws:region
     instances: Mapping[str, int] = field(default_factory=dict)  # function id → instances
 
     def instances_of(self, function_id: str) -> int:
@@ -99,7 +99,7 @@ def parse_instances(pairs: list[str]) -> dict[str, int]:
 
 def load_settings(config: Mapping[str, str]) -> Settings:
     """The local stack's settings: the stacks' defaults, ``config`` applied, suffix ``local``."""
-    return parse_settings({"environmentSuffix": STACK, **config}, stack=STACK)
+    return settings_from_config({f"{NAMESPACE}:environmentSuffix": STACK, **config}, stack=STACK)
 
 
 def local_function(spec: LambdaSpec, settings: Settings, outputs: Mapping[str, str],

@@ -8,12 +8,14 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from common import environment as env
 
 from shared.outputs import DataOutputs
-from shared.settings import Settings
+
+if TYPE_CHECKING:  # shared.settings reads this catalog (function ids, the API's budget)
+    from shared.settings import Settings
 
 T = TypeVar("T")
 
@@ -41,6 +43,11 @@ PROCESS_TRANSACTION = LambdaSpec(
     description="Validates and stores transactions (POST/GET /transactions)",
     environment=((env.TRANSACTIONS_TABLE, DataOutputs.TRANSACTIONS_TABLE_NAME),),
 )
+# The mean duration process-transaction is sized for: one or two DynamoDB calls of about 10 ms
+# in-region and a few ms of its own work (bench/results.md), with room for cold starts. By
+# Little's law the stage may admit at most (its concurrency / this budget) requests per second:
+# beyond that Lambda throttles, and API Gateway's proxy integration answers 500, not 429.
+API_DURATION_BUDGET_SECONDS = 0.1
 DETECT_FRAUD = LambdaSpec(
     id="detect-fraud",
     package="detect_fraud",
@@ -81,6 +88,16 @@ GENERATE_REPORT = LambdaSpec(
 
 LAMBDAS: tuple[LambdaSpec, ...] = (PROCESS_TRANSACTION, DETECT_FRAUD, NOTIFY_TEAM, GENERATE_REPORT)
 
+ARCHITECTURE = "x86_64"
+# aws-lambda-powertools as pinned in pyproject.toml: the functions run on the AWS-published layer
+# of exactly this version, found through its public SSM parameter (compute-lambdas).
+POWERTOOLS_VERSION = "3.37.0"
+
+
+def powertools_layer_parameter(runtime: str, architecture: str = ARCHITECTURE) -> str:
+    """The public SSM parameter holding the Powertools layer ARN of POWERTOOLS_VERSION."""
+    return f"/aws/service/powertools/python/{architecture}/{runtime}/{POWERTOOLS_VERSION}"
+
 # How the event source mappings feed detect-fraud and notify-team: the compute stack creates
 # the mappings with these values and the local mode's pollers follow them.
 STREAM_STARTING_POSITION = "TRIM_HORIZON"
@@ -96,7 +113,7 @@ ALERTS_BATCH_WINDOW_SECONDS = 5
 ALERTS_MAXIMUM_CONCURRENCY = 2
 
 
-def runtime_environment(spec: LambdaSpec, settings: Settings) -> dict[str, str]:
+def runtime_environment(spec: LambdaSpec, settings: "Settings") -> dict[str, str]:
     """What a function's environment holds besides its data-layer settings: Powertools' own,
     and the configuration values the function reads (detect-fraud's rule overrides)."""
     return {"POWERTOOLS_SERVICE_NAME": spec.id, "POWERTOOLS_LOG_LEVEL": "INFO",

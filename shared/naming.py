@@ -37,20 +37,26 @@ class NamingError(ValueError):
     """A name that AWS would reject, or that breaks the naming convention."""
 
 
+class SuffixError(NamingError):
+    """An environment suffix that cannot end every name; ``rule`` says what is wrong with it
+    ("it must start with ..."), for messages that name the value themselves."""
+
+    def __init__(self, suffix: str, rule: str) -> None:
+        super().__init__(f"the environment suffix {suffix!r}: {rule}")
+        self.rule = rule
+
+
 def validate_suffix(suffix: str) -> str:
-    """Return ``suffix`` when it can end every resource name, else raise :class:`NamingError`."""
+    """Return ``suffix`` when it can end every resource name, else raise :class:`SuffixError`."""
     if not suffix:
-        raise NamingError("the environment suffix is empty; use e.g. 'dev', 'qa' or 'prod'")
+        raise SuffixError(suffix, "it is empty; use e.g. 'dev', 'qa' or 'prod'")
     if len(suffix) > SUFFIX_MAX_LENGTH:
-        raise NamingError(
-            f"the environment suffix {suffix!r} has {len(suffix)} characters; "
-            f"at most {SUFFIX_MAX_LENGTH} fit every AWS name limit"
-        )
+        raise SuffixError(suffix, f"it has {len(suffix)} characters; at most "
+                                  f"{SUFFIX_MAX_LENGTH} fit every AWS name limit")
     if not _SUFFIX.match(suffix) or "--" in suffix or suffix.endswith("-"):
-        raise NamingError(
-            f"the environment suffix {suffix!r} must start with a lower-case letter and hold only "
-            "lower-case letters, digits and single hyphens (it ends S3 bucket names)"
-        )
+        raise SuffixError(suffix, "it must start with a lower-case letter and hold only "
+                                  "lower-case letters, digits and single hyphens (it ends S3 "
+                                  "bucket names)")
     return suffix
 
 
@@ -115,6 +121,14 @@ def lambda_log_group_name(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
+API_STAGE_NAME = "v1"  # the REST API's one stage
+
+
 def api_access_log_group_name(suffix: str) -> str:
     """The log group of the REST API's access logs."""
     return f"/aws/apigateway/{resource_name('apigw', 'fraud-api', suffix)}/access"
+
+
+def api_execution_log_group_name(rest_api_id: str, stage: str = API_STAGE_NAME) -> str:
+    """The log group API Gateway writes a stage's execution logs to (its name, not ours)."""
+    return f"API-Gateway-Execution-Logs_{rest_api_id}/{stage}"

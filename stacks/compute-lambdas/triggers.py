@@ -9,6 +9,7 @@ from shared.lambdas import (
     ALERTS_BATCH_SIZE,
     ALERTS_BATCH_WINDOW_SECONDS,
     ALERTS_MAXIMUM_CONCURRENCY,
+    NOTIFY_TEAM,
     STREAM_BISECT_BATCH_ON_FUNCTION_ERROR,
     STREAM_EVENT_NAMES,
     STREAM_MAXIMUM_RECORD_AGE_SECONDS,
@@ -52,7 +53,8 @@ def alerts_trigger(name: str, settings: Settings, queue_arn: pulumi.Input[str],
                    opts: pulumi.ResourceOptions) -> aws.lambda_.EventSourceMapping:
     """Fraud alerts → notify-team in batches of ten; failed messages return to the queue."""
     scaling = None
-    if settings.reserved_concurrency >= ALERTS_MAXIMUM_CONCURRENCY:
+    reserved = settings.reserved_concurrency[NOTIFY_TEAM.id]
+    if reserved is None or reserved >= ALERTS_MAXIMUM_CONCURRENCY:
         scaling = {"maximum_concurrency": ALERTS_MAXIMUM_CONCURRENCY}
     return aws.lambda_.EventSourceMapping(
         name,

@@ -17,12 +17,21 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-# Reports are read mostly in their first month, rarely after a quarter.
-INFREQUENT_ACCESS_AFTER_DAYS = 30
-GLACIER_INSTANT_RETRIEVAL_AFTER_DAYS = 90
+# Reports are read mostly in their first month, rarely after a quarter: (days, storage class).
+TRANSITIONS = ((30, "STANDARD_IA"), (90, "GLACIER_IR"))
 # A regenerated report's replaced version stays recoverable for a month.
 NONCURRENT_VERSION_EXPIRY_DAYS = 30
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+
+
+
+def lifecycle_transitions(retention_days: int) -> list[tuple[int, str]]:
+    """The transitions that come before the reports expire: S3 refuses a rule whose expiry is
+    not after its last transition, and moving an object that is about to go saves nothing. A
+    retention of 90 days or less keeps the reports out of the colder classes that late."""
+    return [(days, storage_class) for days, storage_class in TRANSITIONS
+            if days < retention_days]
+
 
 SSE_HEADER = "s3:x-amz-server-side-encryption"
 SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
@@ -125,10 +134,9 @@ class ReportsBucket(pulumi.ComponentResource):
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),  # all
                 transitions=[
                     aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                        days=INFREQUENT_ACCESS_AFTER_DAYS, storage_class="STANDARD_IA"),
-                    aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                        days=GLACIER_INSTANT_RETRIEVAL_AFTER_DAYS, storage_class="GLACIER_IR"),
-                ],
+                        days=days, storage_class=storage_class)
+                    for days, storage_class in lifecycle_transitions(args.retention_days)
+                ] or None,
                 expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                     days=args.retention_days),
                 noncurrent_version_expiration=aws.s3.

@@ -17,7 +17,7 @@ class ApiKeyAccessArgs:
     usage_plan_name: str
     rest_api_id: pulumi.Input[str]
     stage_name: pulumi.Input[str]
-    throttle_rate_limit: int
+    throttle_rate_limit: float
     throttle_burst_limit: int
 
 

@@ -57,7 +57,7 @@ class DashboardView:
     region: str
     monitored: Monitored[str]
     alarm_arns: Sequence[str]
-    reserved_concurrency: int  # each function's, drawn on the concurrency chart
+    reserved_concurrency: Mapping[str, int | None]  # by function id, for the chart
 
 
 def dashboard_body(view: DashboardView) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def _api(view: DashboardView) -> list[dict[str, Any]]:
         _chart(view, "Latency (ms)", [
             _metric("AWS/ApiGateway", "Latency", stage, stat="p50", label="p50"),
             _metric("AWS/ApiGateway", "Latency", stage, stat="p99", label="p99")],
-            stat="p99", line=("p99 alarm", API_P99_LATENCY_MS)),
+            stat="p99", lines=[("p99 alarm", API_P99_LATENCY_MS)]),
     ]
 
 
@@ -108,11 +108,11 @@ def _functions(view: DashboardView) -> list[dict[str, Any]]:
         _heading("Functions"),
         _chart(view, "Invocations", each_function("Invocations")),
         _chart(view, "Errors", each_function("Errors")),
-        _chart(view, "Error rate (%)", error_rates, line=("alarm", ERROR_RATE_PERCENT)),
+        _chart(view, "Error rate (%)", error_rates, lines=[("alarm", ERROR_RATE_PERCENT)]),
         _chart(view, "Duration p99 (ms)", each_function("Duration"), stat="p99"),
         _chart(view, "Throttles", each_function("Throttles")),
         _chart(view, "Concurrent executions", each_function("ConcurrentExecutions"),
-               stat="Maximum", line=("reserved concurrency", view.reserved_concurrency)),
+               stat="Maximum", lines=reservation_lines(view.reserved_concurrency)),
     ]
 
 
@@ -125,7 +125,7 @@ def _pipeline(view: DashboardView) -> list[dict[str, Any]]:
             _metric("AWS/Lambda", "IteratorAge",
                     {"FunctionName": monitored.function_names[DETECT_FRAUD.id]},
                     label="iterator age")],
-            stat="Maximum", line=("alarm", ITERATOR_AGE_MS)),
+            stat="Maximum", lines=[("alarm", ITERATOR_AGE_MS)]),
         _chart(view, "Alerts queue (messages)", [
             _metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", alerts, label="waiting"),
             _metric("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", alerts,
@@ -156,17 +156,28 @@ def _heading(text: str) -> dict[str, Any]:
             "properties": {"markdown": f"## {text}"}}
 
 
+def reservation_lines(reserved: Mapping[str, int | None]) -> list[tuple[str, float]]:
+    """One line per reservation figure, naming the functions that reserve it (none for the
+    functions without a reservation)."""
+    by_value: dict[int, list[str]] = {}
+    for function_id, value in reserved.items():
+        if value is not None:
+            by_value.setdefault(value, []).append(function_id)
+    return [("reserved concurrency" if len(ids) == len(reserved) else "reserved: " + ", ".join(ids),
+             value) for value, ids in sorted(by_value.items())]
+
+
 def _chart(view: DashboardView, title: str, metrics: list[list[Any]], *, stat: str = "Sum",
-           line: tuple[str, float] | None = None) -> dict[str, Any]:
-    """A one-minute time series; ``line`` draws a labelled threshold across it."""
+           lines: Sequence[tuple[str, float]] = ()) -> dict[str, Any]:
+    """A one-minute time series; each of ``lines`` draws a labelled threshold across it."""
     properties: dict[str, Any] = {
         "title": title, "region": view.region, "view": "timeSeries", "stacked": False,
         "period": PERIOD_SECONDS, "stat": stat, "metrics": metrics,
         "yAxis": {"left": {"min": 0}},
     }
-    if line is not None:
-        label, value = line
-        properties["annotations"] = {"horizontal": [{"label": label, "value": value}]}
+    if lines:
+        properties["annotations"] = {"horizontal": [{"label": label, "value": value}
+                                                    for label, value in lines]}
     return {"type": "metric", "width": CHART_WIDTH, "height": CHART_HEIGHT,
             "properties": properties}
 
@@ -184,7 +195,7 @@ class PlatformDashboardArgs:
     region: str
     monitored: Monitored[pulumi.Output]
     alarm_arns: Sequence[pulumi.Input[str]]
-    reserved_concurrency: int
+    reserved_concurrency: Mapping[str, int | None]
 
 
 class PlatformDashboard(pulumi.ComponentResource):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from shared.layers import LAYERS
 from shared.refs import SELF_MANAGED_ORG
-from shared.settings import Settings, parse_settings
+from shared.settings import Settings, settings_from_config
 from tests.harness.pulumi_mocks import ProgramRun, run_layer
 
 
@@ -26,9 +26,7 @@ class Configuration:
     @property
     def settings(self) -> Settings:
         """The settings the layers read from this configuration (defaults filled in)."""
-        raw = {key.removeprefix("fraud:"): value for key, value in self.config.items()
-               if key.startswith("fraud:")}
-        return parse_settings(raw, stack=self.stack, region=self.config.get("aws:region"))
+        return settings_from_config(self.config, stack=self.stack)
 
 
 # Two configurations every layer is tested under: the defaults, and every knob turned.
@@ -41,18 +39,19 @@ ALTERNATE = Configuration(
         "fraud:environment": "staging",
         "fraud:costCenter": "risk-ops",
         "fraud:org": "acme-fintech",
-        "fraud:reservedConcurrency": "20",
+        # A reservation per function, one without: what the account's quota allows.
+        "fraud:reservedConcurrency": ('{"process-transaction": 30, "detect-fraud": 10, '
+                                      '"notify-team": 2, "generate-report": "none"}'),
         "fraud:lambdaMemoryMb": "1024",
         "fraud:lambdaRuntime": "python3.12",
         "fraud:alertEmail": "fraud-team@example.com",
-        "fraud:apiThrottleRateLimit": "250",
-        "fraud:apiThrottleBurstLimit": "500",
+        "fraud:apiThrottleRateLimit": "250.5",  # 25 executions busy at the 100 ms budget
+        "fraud:apiThrottleBurstLimit": "30",
         "fraud:apiAuth": "api-key",
         "fraud:logRetentionDays": "14",
         "fraud:reportRetentionDays": "400",
         "fraud:vpcCidr": "10.60.0.0/20",
         "fraud:azCount": "3",
-        "fraud:manageApiGatewayAccount": "false",
         "fraud:streamBatchSize": "50",
         "fraud:streamBatchWindowSeconds": "2",
     },

@@ -2,12 +2,16 @@ from pathlib import Path
 
 import pytest
 
+from shared.lambdas import LAMBDAS
 from shared.settings import (
     ConfigError,
     config_keys,
-    default_powertools_layer_arn,
     parse_settings,
+    qualified_config,
+    settings_from_config,
 )
+
+EVERY_FUNCTION = {spec.id for spec in LAMBDAS}
 
 
 def test_defaults_follow_the_spec():
@@ -15,36 +19,30 @@ def test_defaults_follow_the_spec():
     assert settings.environment_suffix == "dev"
     assert settings.region == "us-east-2"
     assert settings.tags == {"Environment": "production", "CostCenter": "fraud-detection"}
-    assert settings.reserved_concurrency == 100
+    assert settings.reserved_concurrency == dict.fromkeys(EVERY_FUNCTION, 100)
     assert settings.lambda_memory_mb == 512
     assert settings.lambda_runtime == "python3.11"
     assert settings.alert_email is None
-    assert (settings.api_throttle_rate_limit, settings.api_throttle_burst_limit) == (1000, 2000)
+    # Little's law: 1000 requests/s x 100 ms = 100 executions, the default reservation.
+    assert (settings.api_throttle_rate_limit, settings.api_throttle_burst_limit) == (1000, 100)
     assert settings.api_auth == "iam"
     assert settings.log_retention_days == 7
     assert settings.report_retention_days == 365
     assert settings.vpc_cidr == "10.40.0.0/16"
     assert settings.az_count == 2
-    assert settings.manage_api_gateway_account is True
     assert settings.org is None
-    assert settings.powertools_layer_arn == default_powertools_layer_arn("us-east-2", "python3.11")
+    assert settings.powertools_layer_arn is None  # the published layer of the pinned version
     assert settings.rule_overrides == "{}"
-
-
-def test_powertools_layer_follows_region_and_runtime():
-    settings = parse_settings({"lambdaRuntime": "python3.13"}, stack="dev", region="eu-west-1")
-    assert settings.powertools_layer_arn.startswith(
-        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:")
 
 
 def test_every_key_is_read():
     raw = {
         "environmentSuffix": "qa7", "environment": "staging", "costCenter": "risk-ops",
-        "org": "acme", "reservedConcurrency": "20", "lambdaMemoryMb": "1024",
+        "org": "acme", "reservedConcurrency": "30", "lambdaMemoryMb": "1024",
         "lambdaRuntime": "python3.12", "alertEmail": "team@example.com",
-        "apiThrottleRateLimit": "250", "apiThrottleBurstLimit": "500", "apiAuth": "api-key",
+        "apiThrottleRateLimit": "250", "apiThrottleBurstLimit": "30", "apiAuth": "api-key",
         "logRetentionDays": "14", "reportRetentionDays": "400", "vpcCidr": "10.60.0.0/20",
-        "azCount": "3", "manageApiGatewayAccount": "false", "streamBatchSize": "50",
+        "azCount": "3", "streamBatchSize": "50",
         "streamBatchWindowSeconds": "2",
         "powertoolsLayerArn": "arn:aws:lambda:us-east-2:017000801446:layer:Custom:3",
         "ruleOverrides": '{"velocityWeight": 40, "highAmount": 5000}',
@@ -53,14 +51,13 @@ def test_every_key_is_read():
     settings = parse_settings(raw, stack="qa", region="us-west-2")
     assert (settings.environment_suffix, settings.environment, settings.cost_center) == (
         "qa7", "staging", "risk-ops")
-    assert (settings.org, settings.reserved_concurrency, settings.lambda_memory_mb) == (
-        "acme", 20, 1024)
+    assert (settings.org, settings.lambda_memory_mb) == ("acme", 1024)
+    assert settings.reserved_concurrency == dict.fromkeys(EVERY_FUNCTION, 30)
     assert (settings.lambda_runtime, settings.alert_email, settings.api_auth) == (
         "python3.12", "team@example.com", "api-key")
-    assert (settings.api_throttle_rate_limit, settings.api_throttle_burst_limit) == (250, 500)
+    assert (settings.api_throttle_rate_limit, settings.api_throttle_burst_limit) == (250, 30)
     assert (settings.log_retention_days, settings.report_retention_days) == (14, 400)
     assert (settings.vpc_cidr, settings.az_count) == ("10.60.0.0/20", 3)
-    assert settings.manage_api_gateway_account is False
     assert (settings.stream_batch_size, settings.stream_batch_window_seconds) == (50, 2)
     assert settings.powertools_layer_arn.endswith(":layer:Custom:3")
     assert settings.region == "us-west-2"
@@ -68,26 +65,33 @@ def test_every_key_is_read():
 
 
 @pytest.mark.parametrize(("key", "value", "accepted"), [
-    ("reservedConcurrency", "0", "an integer ≥ 1"),
-    ("reservedConcurrency", "-5", "an integer ≥ 1"),
-    ("reservedConcurrency", "many", "an integer ≥ 1"),
-    ("lambdaMemoryMb", "64", "an integer from 128 to 10240"),
-    ("lambdaRuntime", "python3.9", "one of python3.11, python3.12, python3.13"),
-    ("apiAuth", "basic", "one of iam, api-key"),
-    ("alertEmail", "not-an-email", "an email address"),
-    ("logRetentionDays", "10", "one of 1, 3, 5, 7, 14"),
-    ("reportRetentionDays", "30", "an integer from 91 to 36500"),
-    ("apiThrottleRateLimit", "0", "an integer from 1 to 10000"),
-    ("apiThrottleBurstLimit", "9000", "an integer from 1 to 5000"),
-    ("vpcCidr", "8.8.8.0/24", "a private IPv4 CIDR block"),
-    ("vpcCidr", "10.0.0.0/8", "a private IPv4 CIDR block"),
-    ("azCount", "4", "an integer from 1 to 3"),
-    ("manageApiGatewayAccount", "maybe", "one of True, False"),
-    ("streamBatchSize", "0", "an integer from 1 to 10000"),
-    ("streamBatchWindowSeconds", "301", "an integer from 0 to 300"),
-    ("environmentSuffix", "Prod_1", "lower-case letter"),
-    ("environment", "bad\nvalue", "an AWS tag value"),
-    ("powertoolsLayerArn", "layer", "a Lambda layer version ARN"),
+    ("reservedConcurrency", "0", "expected an integer ≥ 1 or 'none'"),
+    ("reservedConcurrency", "-5", "expected an integer ≥ 1 or 'none'"),
+    ("reservedConcurrency", "many", "expected an integer ≥ 1 or 'none'"),
+    ("reservedConcurrency", '{"detect-fraud": 0}', "detect-fraud: expected an integer ≥ 1"),
+    ("reservedConcurrency", '{"detect-fraud": 5', "expected a JSON object of function id"),
+    ("reservedConcurrency", '{"detect-frauds": 5}',
+     "'detect-frauds' is not a function; did you mean detect-fraud?"),
+    ("lambdaMemoryMb", "64", "expected an integer from 128 to 10240"),
+    ("lambdaRuntime", "python3.9", "expected one of python3.11, python3.12, python3.13"),
+    ("apiAuth", "basic", "expected one of iam, api-key"),
+    ("apiAuth", "iamm", "expected one of iam, api-key; did you mean iam?"),
+    ("alertEmail", "not-an-email", "expected an email address"),
+    ("logRetentionDays", "10", "expected one of 0, 1, 3, 5, 7, 14"),
+    ("reportRetentionDays", "0", "expected an integer from 1 to 36500"),
+    ("apiThrottleRateLimit", "0", "expected a number of requests per second above 0"),
+    ("apiThrottleRateLimit", "fast", "expected a number of requests per second above 0"),
+    ("apiThrottleBurstLimit", "9000", "expected an integer from 1 to 5000"),
+    ("vpcCidr", "8.8.8.0/24", "expected a private IPv4 CIDR block"),
+    ("vpcCidr", "10.0.0.0/8", "expected a private IPv4 CIDR block"),
+    ("vpcCidr", "100.128.0.0/16", "expected a private IPv4 CIDR block"),
+    ("azCount", "4", "expected an integer from 1 to 3"),
+    ("streamBatchSize", "0", "expected an integer from 1 to 10000"),
+    ("streamBatchWindowSeconds", "301", "expected an integer from 0 to 300"),
+    ("environmentSuffix", "QA", "is invalid: it must start with a lower-case letter and hold"),
+    ("environmentSuffix", "a" * 21, "is invalid: it has 21 characters; at most 20"),
+    ("environment", "bad\nvalue", "expected 1 to 256 letters"),
+    ("powertoolsLayerArn", "layer", "expected a Lambda layer version ARN"),
     ("ruleOverrides", '{"highAmont": 1}', "unknown key 'highAmont'"),
     ("ruleOverrides", '{"velocityWeight": 500}', "velocityWeight = 500 is invalid"),
     ("ruleOverrides", "[1, 2]", "expected a JSON object"),
@@ -96,14 +100,69 @@ def test_bad_value_names_the_key_and_what_it_accepts(key, value, accepted):
     with pytest.raises(ConfigError) as error:
         parse_settings({key: value}, stack="dev")
     message = str(error.value)
-    assert f"fraud:{key} = {value!r} is invalid" in message
+    assert f"fraud:{key} = {value!r} is invalid: " in message
     assert accepted in message
+    assert "expected the" not in message  # reads as English
+    assert "expected it" not in message
 
 
-def test_unknown_key_is_an_error_not_ignored():
-    with pytest.raises(ConfigError, match=r"fraud:reservedConcurency is not a known key.*"
-                                          r"reservedConcurrency"):
+@pytest.mark.parametrize(("value", "expected"), [
+    ("none", dict.fromkeys(EVERY_FUNCTION, None)),
+    ("NONE", dict.fromkeys(EVERY_FUNCTION, None)),
+    ("250", dict.fromkeys(EVERY_FUNCTION, 250)),
+    ('{"process-transaction": 200, "generate-report": "none"}',
+     {"process-transaction": 200, "detect-fraud": 100, "notify-team": 100,
+      "generate-report": None}),
+])
+def test_reserved_concurrency_is_one_figure_none_or_a_map_by_function(value, expected):
+    assert parse_settings({"reservedConcurrency": value}, stack="dev").reserved_concurrency == (
+        expected)
+
+
+@pytest.mark.parametrize(("config", "breaks"), [
+    ({"apiThrottleRateLimit": "1001"}, "fraud:apiThrottleRateLimit = 1001 keeps 100.1 executions"),
+    ({"apiThrottleBurstLimit": "101"}, "fraud:apiThrottleBurstLimit = 101 lets 101 requests"),
+    ({"reservedConcurrency": '{"process-transaction": 50}'}, "rate ≤ 500, burst ≤ 50"),
+])
+def test_a_throttle_the_api_function_cannot_serve_is_refused_with_the_arithmetic(config, breaks):
+    """Little's law: rate x duration budget (100 ms) ≤ the reservation, bursts too; above it
+    Lambda throttles and the proxy integration answers 500, not 429."""
+    with pytest.raises(ConfigError) as error:
+        parse_settings(config, stack="dev")
+    assert breaks in str(error.value)
+    assert "reserved concurrency of" in str(error.value)
+
+
+def test_without_a_reservation_the_throttle_is_left_to_the_deploy_preflight():
+    settings = parse_settings({"reservedConcurrency": '{"process-transaction": "none"}',
+                               "apiThrottleRateLimit": "5000", "apiThrottleBurstLimit": "5000"},
+                              stack="dev")
+    assert settings.reserved_concurrency["process-transaction"] is None
+
+
+@pytest.mark.parametrize(("key", "value", "parsed"), [
+    ("vpcCidr", "100.64.0.0/16", "100.64.0.0/16"),  # RFC 6598 shared space: AWS accepts it
+    ("vpcCidr", "192.168.0.0/24", "192.168.0.0/24"),
+    ("apiThrottleRateLimit", "0.5", 0.5),  # one request every 2 s
+    ("reportRetentionDays", "30", 30),  # the lifecycle's transitions shrink to fit
+    ("reportRetentionDays", "1", 1),
+    ("logRetentionDays", "0", 0),  # CloudWatch's "never expire"
+])
+def test_values_aws_accepts_are_accepted(key, value, parsed):
+    settings = parse_settings({key: value}, stack="dev")
+    assert getattr(settings, {"vpcCidr": "vpc_cidr", "apiThrottleRateLimit":
+                              "api_throttle_rate_limit", "reportRetentionDays":
+                              "report_retention_days", "logRetentionDays":
+                              "log_retention_days"}[key]) == parsed
+
+
+def test_unknown_key_is_an_error_not_ignored_with_the_key_meant():
+    with pytest.raises(ConfigError, match=r"fraud:reservedConcurency is not a known key; "
+                                          r"did you mean fraud:reservedConcurrency\?"):
         parse_settings({"reservedConcurency": "10"}, stack="dev")
+    with pytest.raises(ConfigError, match=r"fraud:colour is not a known key; accepted keys: "
+                                          r"environmentSuffix, "):
+        parse_settings({"colour": "blue"}, stack="dev")
 
 
 def test_every_mistake_is_reported_at_once():
@@ -114,7 +173,9 @@ def test_every_mistake_is_reported_at_once():
 
 
 def test_a_stack_name_that_cannot_be_a_suffix_asks_for_one():
-    with pytest.raises(ConfigError, match="set fraud:environmentSuffix"):
+    with pytest.raises(ConfigError, match=r"the stack name 'Feature_Branch' cannot serve as the "
+                                          r"suffix: it must start with a lower-case letter.*; "
+                                          r"set fraud:environmentSuffix"):
         parse_settings({}, stack="Feature_Branch")
     settings = parse_settings({"environmentSuffix": "feat"}, stack="Feature_Branch")
     assert settings.environment_suffix == "feat"
@@ -129,3 +190,24 @@ def test_readme_documents_every_key():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for key in config_keys():
         assert f"| `fraud:{key}` |" in readme, key
+
+
+def test_fully_qualified_config_reads_the_fraud_keys_and_the_region_only():
+    settings = settings_from_config({"fraud:azCount": "3", "aws:region": "eu-west-1",
+                                     "aws:profile": "ops", "random:seed": "1"}, stack="dev")
+    assert (settings.az_count, settings.region) == (3, "eu-west-1")
+
+
+def test_yaml_booleans_and_numbers_of_a_hand_written_stack_file_are_read_as_pulumi_writes_them():
+    settings = settings_from_config({"fraud:azCount": 3, "fraud:apiThrottleRateLimit": 0.5},
+                                    stack="dev")
+    assert (settings.az_count, settings.api_throttle_rate_limit) == (3, 0.5)
+
+
+def test_local_set_pairs_take_bare_fraud_keys_and_the_region():
+    assert qualified_config(["azCount=3", "fraud:apiAuth=api-key", "aws:region=eu-west-1"]) == {
+        "fraud:azCount": "3", "fraud:apiAuth": "api-key", "aws:region": "eu-west-1"}
+    with pytest.raises(ConfigError, match="only fraud: keys and aws:region"):
+        qualified_config(["aws:profile=ops"])
+    with pytest.raises(ConfigError, match="--set takes KEY=VALUE"):
+        qualified_config(["azCount"])

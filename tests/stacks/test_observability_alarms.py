@@ -18,6 +18,7 @@ from shared.layers import COMPUTE, DATA, EDGE, OBSERVABILITY
 from shared.naming import resource_name
 from shared.outputs import ComputeOutputs, DataOutputs, EdgeOutputs, ObservabilityOutputs
 from tests.harness.aws_state import ACCOUNT_ID
+from tests.harness.chain import CONFIGURATIONS
 from tests.harness.pulumi_mocks import REPO_ROOT, Resource, policy_document
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -415,10 +416,16 @@ def test_dashboard_shows_the_state_of_every_alarm(chain):
     assert sorted(widget["properties"]["alarms"]) == sorted(a.state["arn"] for a in alarms(chain))
 
 
-def test_dashboard_marks_the_reserved_concurrency(chain, configuration):
+def test_dashboard_marks_each_reservation(chain, configuration):
     [chart] = [c for c in charts(chain) if c["title"] == "Concurrent executions"]
-    assert [line["value"] for line in chart["annotations"]["horizontal"]] == [
-        configuration.settings.reserved_concurrency]
+    expected = {
+        "default": [{"label": "reserved concurrency", "value": 100}],
+        # generate-report has no reservation: no line for it.
+        "alternate": [{"label": "reserved: notify-team", "value": 2},
+                      {"label": "reserved: detect-fraud", "value": 10},
+                      {"label": "reserved: process-transaction", "value": 30}],
+    }[next(name for name, c in CONFIGURATIONS.items() if c == configuration)]
+    assert chart["annotations"]["horizontal"] == expected
 
 
 def test_dashboard_expressions_refer_to_metrics_of_their_chart(chain):
