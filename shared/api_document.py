@@ -101,6 +101,14 @@ def render_for_api_gateway(integration_uri: str, auth: str) -> str:
         raise ValueError(f"unknown API auth mode {auth!r}; modes: {', '.join(SECURITY_SCHEMES)}")
     document = load_openapi()
     document.pop("servers", None)
+    _inline_responses(document)
+    for schema in document["components"]["schemas"].values():
+        _drop_unsupported_keywords(schema)
+    for _method, _path, operation in operations(document):
+        for parameter in operation.get("parameters", []):
+            # API Gateway checks only that a parameter is there (its pattern is ignored, and
+            # the function checks it), so the imported document states no more than that.
+            parameter["schema"] = {"type": parameter["schema"]["type"]}
     scheme_name, scheme = SECURITY_SCHEMES[auth]
     document.setdefault("components", {}).setdefault("securitySchemes", {})[scheme_name] = scheme
     if auth == "api-key":
@@ -113,6 +121,29 @@ def render_for_api_gateway(integration_uri: str, auth: str) -> str:
             "passthroughBehavior": "when_no_match",
         }
     return json.dumps(document, indent=2, sort_keys=True)
+
+
+def _inline_responses(document: dict[str, Any]) -> None:
+    """Responses by reference (``#/components/responses/...``) inlined: the import does not
+    follow them (shared.api_gateway_import). Their schemas stay references to models."""
+    for _method, _path, operation in operations(document):
+        operation["responses"] = {
+            status: _pointer(document, response["$ref"][1:]) if "$ref" in response else response
+            for status, response in operation["responses"].items()}
+    document["components"].pop("responses", None)
+
+
+def _drop_unsupported_keywords(schema: Any) -> None:
+    """``additionalProperties`` out of a model: AWS documents it as unsupported in models, and
+    with ``fail_on_warnings`` an import warning would fail the deploy. process-transaction
+    validates with the full schema, so an unknown field still gets its 400, from the function."""
+    if isinstance(schema, dict):
+        schema.pop("additionalProperties", None)
+        for value in schema.values():
+            _drop_unsupported_keywords(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _drop_unsupported_keywords(value)
 
 
 GATEWAY_RESPONSES = "x-amazon-apigateway-gateway-responses"

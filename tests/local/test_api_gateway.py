@@ -42,8 +42,8 @@ def test_the_validator_names_every_problem_once():
                                                  "note": "x"}))
     assert problems == [
         'object instance has properties which are not allowed by the schema: ["note"]',
-        "amount: numeric instance is not strictly greater than the required minimum "
-        "(minimum: 0, found: -1)",
+        "amount: numeric instance is lower than the required minimum "
+        "(minimum: 0.01, found: -1)",
         'country: ECMA 262 regex "^[A-Z]{2}$" does not match input string "de"',
     ]
     assert body_problems(schema, "")[0] == (

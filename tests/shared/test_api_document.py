@@ -14,7 +14,10 @@ from shared.api_document import (
     load_openapi,
     operations,
     render_for_api_gateway,
+    transaction_schema,
 )
+from shared.api_gateway_import import SOURCE as UNSUPPORTED_SOURCE
+from shared.api_gateway_import import import_problems
 from shared.settings import API_AUTH_MODES
 
 INVOKE_ARN = ("arn:aws:apigateway:us-east-2:lambda:path/2015-03-31/functions/"
@@ -89,15 +92,59 @@ def test_rendering_adds_the_integration_and_security_and_keeps_the_rest(auth):
     for method, path, operation in operations(rendered):
         assert operation["x-amazon-apigateway-integration"]["uri"] == INVOKE_ARN
         assert operation["security"]
+        original = source["paths"][path][method.lower()]
+        # Responses the same, written out where the source refers to components/responses.
+        shared_responses = source["components"]["responses"]
+        assert operation["responses"] == {
+            status: shared_responses[response["$ref"].rsplit("/", 1)[-1]]
+            if "$ref" in response else response
+            for status, response in original["responses"].items()}
         kept = {key: value for key, value in operation.items()
-                if key not in ("security", "x-amazon-apigateway-integration")}
-        assert kept == source["paths"][path][method.lower()]
-    assert rendered["components"]["schemas"] == source["components"]["schemas"]
+                if key not in ("security", "x-amazon-apigateway-integration", "responses",
+                               "parameters")}
+        assert kept == {key: value for key, value in original.items()
+                        if key not in ("responses", "parameters")}
     for extension in ("x-amazon-apigateway-request-validators",
                       "x-amazon-apigateway-gateway-responses"):
         assert rendered[extension] == source[extension]
     # The deployed API's URL is its stage's; the document's example URLs would only mislead.
     assert "servers" not in rendered
+
+
+@pytest.mark.parametrize("auth", API_AUTH_MODES)
+def test_the_rendered_document_uses_only_what_api_gateway_imports(auth):
+    """With fail_on_warnings, anything AWS documents as unsupported would fail the deploy."""
+    assert import_problems(json.loads(render_for_api_gateway(INVOKE_ARN, auth))) == []
+
+
+def test_the_import_rules_catch_what_the_source_document_holds_and_rendering_removes():
+    """The rules bite: the source (for the local server and the tests) has what API Gateway
+    cannot import, which the rendering inlines or leaves out."""
+    problems = "\n".join(import_problems(load_openapi()))
+    assert "responses/400: $ref #/components/responses/BadRequest" in problems
+    assert "components/schemas/Transaction: additionalProperties" in problems
+    assert "parameter id: schema/description, schema/pattern" in problems
+    assert UNSUPPORTED_SOURCE.startswith("https://docs.aws.amazon.com/apigateway/")
+
+
+@pytest.mark.parametrize(("schema", "problem"), [
+    ({"type": "number", "minimum": 0, "exclusiveMinimum": True}, "exclusiveMinimum"),
+    ({"oneOf": [{"type": "string"}]}, "oneOf"),
+    ({"type": "object", "properties": {"a": {"type": "string", "example": "x"}}}, "example"),
+    ({"type": "number", "format": "int64"}, "number of format int64"),
+])
+def test_each_unsupported_construct_is_found_in_a_model(schema, problem):
+    document = {"paths": {}, "components": {"schemas": {"Model": schema}}}
+    assert any(problem in found for found in import_problems(document))
+
+
+def test_the_local_api_validates_amounts_as_api_gateway_does():
+    """minimum 0.01 says what exclusiveMinimum 0 said, under the two-decimal rule."""
+    amount = transaction_schema()["properties"]["amount"]
+    assert "exclusiveMinimum" not in amount
+    validator = Draft4Validator(amount)
+    assert not validator.is_valid(0)
+    assert validator.is_valid(0.01)
 
 
 def test_the_rendering_is_stable_so_only_a_real_change_redeploys():
