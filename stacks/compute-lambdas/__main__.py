@@ -5,7 +5,10 @@ private subnets; the stream and queue triggers; the daily report schedule.
 """
 
 import pulumi
+import pulumi_aws as aws
 from fraud_function import FraudFunction, FraudFunctionArgs
+from permissions import network_placement
+from powertools_layer import powertools_layer_arn
 from triggers import DailyReportSchedule, alerts_trigger, stream_trigger
 from upstream import read_data_layer, read_network
 
@@ -16,10 +19,14 @@ from shared.program import start_layer
 settings = start_layer()
 network = read_network(settings)
 data = read_data_layer(settings)
+layer_arn = powertools_layer_arn(settings)
+placement = network_placement(aws.get_partition().partition, settings.region,
+                              data[DataOutputs.ACCOUNT_ID], network)
 
 functions = {
     spec.id: FraudFunction(spec.id, FraudFunctionArgs(
-        spec=spec, settings=settings, data=data, network=network))
+        spec=spec, settings=settings, data=data, network=network, placement=placement,
+        powertools_layer_arn=layer_arn))
     for spec in LAMBDAS
 }
 

@@ -7,13 +7,23 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 from code_archive import code_package
-from permissions import LAMBDA_TRUST_POLICY, function_grants, policy_document
+from permissions import LAMBDA_TRUST_POLICY, Placement, function_grants, policy_document
 from upstream import Network
 
-from shared.lambdas import LambdaSpec, function_environment, runtime_environment
+from shared.lambdas import ARCHITECTURE, LambdaSpec, function_environment, runtime_environment
 from shared.naming import lambda_log_group_name, resource_name
 from shared.outputs import ComputeOutputs, DataOutputs
 from shared.settings import Settings
+
+# The provider's "no reservation": the function draws on the account's unreserved pool. Stated
+# rather than left unset, so that a function going from a number to `none` loses its reservation.
+UNRESERVED = -1
+
+
+def reserved_executions(settings: Settings, spec: LambdaSpec) -> int:
+    """``fraud:reservedConcurrency`` for ``spec``, in the provider's terms."""
+    reserved = settings.reserved_concurrency[spec.id]
+    return UNRESERVED if reserved is None else reserved
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,8 @@ class FraudFunctionArgs:
     settings: Settings
     data: Mapping[str, pulumi.Output]  # the data layer's outputs by DataOutputs name
     network: Network
+    placement: Placement  # the network as EC2 ARNs, for the network-interface grants
+    powertools_layer_arn: str
 
 
 class FraudFunction(pulumi.ComponentResource):
@@ -58,7 +70,8 @@ class FraudFunction(pulumi.ComponentResource):
             f"{name}-policy",
             name=f"{spec.id}-least-privilege",
             role=self.role.id,
-            policy=policy_document(function_grants(spec.id, args.data, self.log_group.arn)),
+            policy=policy_document(function_grants(spec.id, args.data, self.log_group.arn,
+                                                    args.placement)),
             opts=child,
         )
         code = code_package(spec)
@@ -68,14 +81,14 @@ class FraudFunction(pulumi.ComponentResource):
             description=spec.description,
             role=self.role.arn,
             runtime=settings.lambda_runtime,
-            architectures=["x86_64"],
+            architectures=[ARCHITECTURE],
             handler=spec.handler,
             code=code.archive,
             source_code_hash=code.source_hash,
-            layers=[settings.powertools_layer_arn],
+            layers=[args.powertools_layer_arn],
             memory_size=settings.lambda_memory_mb,
             timeout=spec.timeout_seconds,
-            reserved_concurrent_executions=settings.reserved_concurrency,
+            reserved_concurrent_executions=reserved_executions(settings, spec),
             kms_key_arn=key_arn,
             environment={"variables": {
                 **function_environment(spec, args.data),
@@ -92,8 +105,11 @@ class FraudFunction(pulumi.ComponentResource):
             logging_config={
                 "log_format": "JSON",
                 "log_group": self.log_group.name,
+                # INFO keeps Lambda's START and REPORT lines (duration, memory, init duration).
+                # The application level stays INFO too: Powertools prints its EMF metrics at
+                # INFO, so a higher level would drop every custom metric.
                 "application_log_level": "INFO",
-                "system_log_level": "WARN",
+                "system_log_level": "INFO",
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy]),
         )

@@ -12,6 +12,7 @@ from shared.settings import Settings
 
 @dataclass(frozen=True)
 class Network:
+    vpc_id: pulumi.Output
     private_subnet_ids: pulumi.Output
     lambda_security_group_id: pulumi.Output
 
@@ -19,6 +20,7 @@ class Network:
 def read_network(settings: Settings) -> Network:
     network = Upstream(NETWORK, settings)
     return Network(
+        vpc_id=network.require(NetworkOutputs.VPC_ID),
         private_subnet_ids=network.require(NetworkOutputs.PRIVATE_SUBNET_IDS),
         lambda_security_group_id=network.require(NetworkOutputs.LAMBDA_SECURITY_GROUP_ID),
     )

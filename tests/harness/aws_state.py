@@ -6,6 +6,7 @@ policy from ``table.arn`` or a URL from ``stage.invoke_url`` is tested on the re
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from pulumi.runtime import mocks
@@ -13,6 +14,11 @@ from pulumi.runtime import mocks
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-2"
 PARTITION = "aws"
+# What AWS publishes under /aws/service/powertools: one parameter per version, architecture and
+# runtime, whose value is that version's layer ARN in the region (layer numbers differ by region).
+POWERTOOLS_PARAMETER = re.compile(
+    r"/aws/service/powertools/python/(x86_64|arm64)/python3\.(\d+)/(\d+\.\d+\.\d+)")
+POWERTOOLS_LAYER_NUMBER = 31
 
 
 def _short_id(prefix: str, name: str) -> str:
@@ -194,5 +200,20 @@ class AwsState(mocks.Mocks):
             service = (given.get("name") or "").rsplit(".", 1)[-1] or "s3"
             return {"id": f"pl-{service}0001", "name": given.get("name"),
                     "cidrBlocks": ["52.219.0.0/16"]}, []
+        if token == "aws:ssm/getParameter:getParameter":
+            return _ssm_parameter(given["name"]), []
         raise NotImplementedError(f"the test mocks do not answer the invoke {token}; "
                                   "add it to tests/harness/aws_state.py")
+
+
+def _ssm_parameter(name: str) -> dict[str, Any]:
+    """A public parameter AWS publishes; any other name is not found, as in AWS."""
+    match = POWERTOOLS_PARAMETER.fullmatch(name)
+    if match is None:
+        raise ValueError(f"ParameterNotFound: {name}")
+    architecture, minor, _version = match.groups()
+    value = (f"arn:{PARTITION}:lambda:{REGION}:017000801446:layer:"
+             f"AWSLambdaPowertoolsPythonV3-python3{minor}-{architecture}:{POWERTOOLS_LAYER_NUMBER}")
+    return {"name": name, "value": value, "insecureValue": value, "type": "String",
+            "version": 1, "withDecryption": True, "id": name,
+            "arn": f"arn:{PARTITION}:ssm:{REGION}::parameter{name}"}

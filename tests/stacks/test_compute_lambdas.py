@@ -9,11 +9,10 @@ import pulumi
 import pytest
 from common import environment as env
 
-from shared.lambdas import LAMBDAS, function_environment
+from shared.lambdas import LAMBDAS, function_environment, powertools_layer_parameter
 from shared.layers import COMPUTE, DATA, NETWORK
 from shared.outputs import ComputeOutputs, DataOutputs, NetworkOutputs
-from shared.settings import default_powertools_layer_arn
-from tests.harness.aws_state import REGION
+from tests.harness.aws_state import ACCOUNT_ID, POWERTOOLS_LAYER_NUMBER, REGION
 from tests.harness.chain import DEFAULT, run_chain
 from tests.harness.pulumi_mocks import STACKS_DIR, policy_document, run_layer
 
@@ -24,9 +23,10 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 TIMEOUTS = {"process-transaction": 15, "detect-fraud": 60, "notify-team": 45,
             "generate-report": 300}
-ENI_ACTIONS = {"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface",
-               "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
-               "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses"}
+EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT_ID}"
+# The actions EC2 gives no resource-level permission, so "*" is the only resource they take.
+STAR_ONLY_ACTIONS = {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                     "dynamodb:ListStreams"}
 
 
 def suffix(configuration) -> str:
@@ -51,14 +51,22 @@ def allowed_pairs(policy: dict) -> set[tuple[str, str]]:
     return pairs
 
 
-def expected_permissions(function_id: str, data: dict, log_group_arn: str) -> set:
+def expected_permissions(function_id: str, data: dict, network: dict,
+                         log_group_arn: str) -> set:
     """What each function may do, written out independently of the stack's permission table."""
     table = data[DataOutputs.TRANSACTIONS_TABLE_ARN]
     stats = data[DataOutputs.STATS_TABLE_ARN]
     key = data[DataOutputs.KMS_KEY_ARN]
     pairs = {("logs:CreateLogStream", f"{log_group_arn}:*"),
              ("logs:PutLogEvents", f"{log_group_arn}:*")}
-    pairs |= {(action, "*") for action in ENI_ACTIONS}
+    interfaces = f"{EC2}:network-interface/*"
+    pairs |= {("ec2:CreateNetworkInterface", arn) for arn in (
+        *(f"{EC2}:subnet/{subnet}" for subnet in network[NetworkOutputs.PRIVATE_SUBNET_IDS]),
+        f"{EC2}:security-group/{network[NetworkOutputs.LAMBDA_SECURITY_GROUP_ID]}", interfaces)}
+    pairs |= {(action, interfaces) for action in (
+        "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses")}
+    pairs |= {("ec2:DescribeNetworkInterfaces", "*"), ("ec2:DescribeSubnets", "*")}
     by_function = {
         "process-transaction": {
             ("dynamodb:PutItem", table), ("dynamodb:Query", table), ("kms:Decrypt", key)},
@@ -66,7 +74,7 @@ def expected_permissions(function_id: str, data: dict, log_group_arn: str) -> se
             ("dynamodb:DescribeStream", data[DataOutputs.TRANSACTIONS_STREAM_ARN]),
             ("dynamodb:GetRecords", data[DataOutputs.TRANSACTIONS_STREAM_ARN]),
             ("dynamodb:GetShardIterator", data[DataOutputs.TRANSACTIONS_STREAM_ARN]),
-            ("dynamodb:ListStreams", f"{table}/stream/*"),
+            ("dynamodb:ListStreams", "*"),
             ("dynamodb:Query", f"{table}/index/{data[DataOutputs.BY_ACCOUNT_INDEX_NAME]}"),
             ("dynamodb:UpdateItem", table), ("dynamodb:UpdateItem", stats),
             ("sqs:SendMessage", data[DataOutputs.ALERTS_QUEUE_ARN]),
@@ -103,10 +111,12 @@ def test_function_runtime_sizing_and_code(chain, configuration, spec):
     assert function["handler"] == f"{spec.package}.app.lambda_handler"
     assert function["architectures"] == ["x86_64"]
     assert function["memorySize"] == configuration.settings.lambda_memory_mb
-    assert function["reservedConcurrentExecutions"] == (
-        configuration.settings.reserved_concurrency)
+    reserved = configuration.settings.reserved_concurrency[spec.id]
+    assert function["reservedConcurrentExecutions"] == (-1 if reserved is None else reserved)
     assert function["timeout"] == TIMEOUTS[spec.id]
-    assert function["layers"] == [default_powertools_layer_arn(REGION, runtime)]
+    assert function["layers"] == [
+        f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-"
+        f"{runtime.replace('.', '')}-x86_64:{POWERTOOLS_LAYER_NUMBER}"]
     assert function["sourceCodeHash"]
 
 
@@ -194,15 +204,51 @@ def test_each_role_allows_exactly_what_its_function_uses(chain, configuration, s
     log_group = next(r for r in run.of_type(LOG_GROUP)
                      if r.inputs["name"] == function.inputs["loggingConfig"]["logGroup"])
     assert allowed_pairs(policy_document(policies[0].inputs["policy"])) == expected_permissions(
-        spec.id, chain[DATA].outputs, log_group.state["arn"])
+        spec.id, chain[DATA].outputs, chain[NETWORK].outputs, log_group.state["arn"])
     assert policies[0].urn in function.dependencies
 
 
-def test_no_wildcard_action_and_star_resource_only_for_network_interfaces(chain):
+def test_no_wildcard_action_and_star_resource_only_where_aws_takes_nothing_else(chain):
     for policy in chain[COMPUTE].of_type(ROLE_POLICY):
         for action, resource in allowed_pairs(policy_document(policy.inputs["policy"])):
             assert "*" not in action
-            assert resource != "*" or action in ENI_ACTIONS
+            assert resource != "*" or action in STAR_ONLY_ACTIONS
+
+
+def test_network_interfaces_are_managed_only_in_the_platforms_vpc(chain):
+    vpc = f"{EC2}:vpc/{chain[NETWORK].outputs[NetworkOutputs.VPC_ID]}"
+    for policy in chain[COMPUTE].of_type(ROLE_POLICY):
+        for statement in policy_document(policy.inputs["policy"])["Statement"]:
+            if any(action.startswith("ec2:") and not action.startswith("ec2:Describe")
+                   for action in statement["Action"]):
+                assert statement["Condition"] == {"ArnEquals": {"ec2:Vpc": vpc}}
+
+
+def test_the_layer_is_the_published_one_of_the_pinned_powertools(chain, configuration):
+    pinned = next(line for line in (STACKS_DIR.parent / "pyproject.toml").read_text().splitlines()
+                  if '"aws-lambda-powertools[' in line)
+    version = pinned.split("==")[1].split('"')[0]
+    runtime = configuration.settings.lambda_runtime
+    assert ("aws:ssm/getParameter:getParameter",
+            {"name": f"/aws/service/powertools/python/x86_64/{runtime}/{version}"}) in [
+        (token, {key: args[key] for key in ("name",)}) for token, args in chain[COMPUTE].invokes
+        if token.startswith("aws:ssm/")]
+    assert powertools_layer_parameter(runtime).endswith(f"/{version}")
+
+
+def test_a_configured_layer_overrides_the_published_one():
+    layer = "arn:aws:lambda:us-east-2:111122223333:layer:powertools-copy:4"
+    run = run_layer(COMPUTE, config={"fraud:powertoolsLayerArn": layer},
+                    upstream=run_chain(DEFAULT).upstream_of(COMPUTE))
+    assert {tuple(r.inputs["layers"]) for r in run.of_type(FUNCTION)} == {(layer,)}
+    assert not [token for token, _ in run.invokes if token.startswith("aws:ssm/")]
+
+
+def test_lambda_keeps_its_start_and_report_lines(chain):
+    for function in chain[COMPUTE].of_type(FUNCTION):
+        assert function.inputs["loggingConfig"]["systemLogLevel"] == "INFO"
+        # Powertools prints its EMF metrics at INFO: a higher level would drop them.
+        assert function.inputs["loggingConfig"]["applicationLogLevel"] == "INFO"
 
 
 def test_the_api_function_cannot_touch_queues_topics_or_buckets(chain, configuration):
@@ -250,7 +296,7 @@ def test_alerts_mapping_feeds_notify_team_in_batches_of_ten(chain, configuration
     assert inputs["maximumBatchingWindowInSeconds"] == 5
     assert inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
     maximum = inputs["scalingConfig"]["maximumConcurrency"]
-    assert 2 <= maximum <= configuration.settings.reserved_concurrency
+    assert maximum == 2 <= (configuration.settings.reserved_concurrency["notify-team"] or 2)
 
 
 def test_only_two_mappings_exist(chain):
