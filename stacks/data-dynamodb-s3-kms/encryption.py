@@ -8,10 +8,10 @@ The key policy, statement by statement (:func:`key_policy`):
    role gets exactly the actions it needs on this key's ARN (compute-lambdas). Without it no
    IAM policy could ever grant the key, and a policy mistake could lock the key for good.
 2. ``CloudWatchLogsForProjectLogGroups``: ``logs.<region>.amazonaws.com``, only under an
-   encryption context naming one of this project's log groups (the four functions' and the
-   API's access log). That ARN carries the account and region, so no further condition is
-   needed. ``kms:DescribeKey`` is left out: it carries no encryption context, so it could never
-   match the condition anyway.
+   encryption context naming one of this project's log groups (the four functions', the
+   API's access log and its execution log). That ARN carries the account and region, so no
+   further condition is needed. ``kms:DescribeKey`` is left out: it carries no encryption
+   context, so it could never match the condition anyway.
 3. ``CloudWatchAlarmsPublishToEncryptedTopics``: ``cloudwatch.amazonaws.com``, data keys only,
    for this account's alarms (``aws:SourceAccount``) named by this stack's convention
    (``aws:SourceArn``), so the alarms of observability-alarms can publish to its encrypted ops
@@ -35,6 +35,7 @@ import pulumi_aws as aws
 from shared.lambdas import LAMBDAS
 from shared.naming import (
     api_access_log_group_name,
+    api_execution_log_group_name,
     lambda_log_group_name,
     resource_name,
     resource_name_pattern,
@@ -50,11 +51,19 @@ LOGS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryp
 ALARM_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
 
+# The API's execution log group is named after the REST API's id, which only the edge layer
+# learns: any id of this account and region, stage v1. (Another environment's API matches too;
+# its group is encrypted with its own key, and this grant lets CloudWatch Logs use this key only
+# for a group that asks for it.)
+API_EXECUTION_LOG_GROUPS = api_execution_log_group_name("*")
+
+
 def project_log_group_names(suffix: str) -> tuple[str, ...]:
-    """Every log group this project encrypts with the key: the functions' and the API's."""
+    """Every log group this project encrypts with the key: the functions', the API's access
+    log and the API's execution log."""
     functions = tuple(lambda_log_group_name(resource_name("lambda", spec.id, suffix))
                       for spec in LAMBDAS)
-    return (*functions, api_access_log_group_name(suffix))
+    return (*functions, api_access_log_group_name(suffix), API_EXECUTION_LOG_GROUPS)
 
 
 @dataclass(frozen=True)

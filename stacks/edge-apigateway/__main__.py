@@ -7,7 +7,6 @@ access logs, and SigV4 (default) or API-key authorization (fraud:apiAuth).
 
 import pulumi
 from api_key_access import ApiKeyAccess, ApiKeyAccessArgs
-from apigw_account import ApiGatewayAccount
 from rest_api import FraudRestApi, FraudRestApiArgs
 
 from shared.api_document import load_openapi, operations, render_for_api_gateway
@@ -24,10 +23,8 @@ suffix = settings.environment_suffix
 api_function = Upstream(COMPUTE, settings).require(ComputeOutputs.FUNCTIONS)[PROCESS_TRANSACTION.id]
 kms_key_arn = Upstream(DATA, settings).require(DataOutputs.KMS_KEY_ARN)
 
-# An account-and-region singleton: only the stack that owns it manages it (see apigw_account).
-account_settings = ([ApiGatewayAccount("apigw-account", suffix).account]
-                    if settings.manage_api_gateway_account else [])
-
+# The region's API Gateway CloudWatch role is not this stack's: account-settings/ sets it once
+# per account and region for every environment, and the deploy preflight checks that it is set.
 api = FraudRestApi("fraud-api", FraudRestApiArgs(
     name=resource_name("apigw", "fraud-api", suffix),
     document=api_function[ComputeOutputs.INVOKE_ARN].apply(
@@ -39,7 +36,6 @@ api = FraudRestApi("fraud-api", FraudRestApiArgs(
     kms_key_arn=kms_key_arn,
     throttle_rate_limit=settings.api_throttle_rate_limit,
     throttle_burst_limit=settings.api_throttle_burst_limit,
-    account_settings=account_settings,
 ))
 
 if settings.api_auth == "api-key":
@@ -58,3 +54,4 @@ pulumi.export(EdgeOutputs.REST_API_ID, api.rest_api.id)
 pulumi.export(EdgeOutputs.REST_API_NAME, api.rest_api.name)
 pulumi.export(EdgeOutputs.STAGE_NAME, api.stage.stage_name)
 pulumi.export(EdgeOutputs.ACCESS_LOG_GROUP_NAME, api.access_log_group.name)
+pulumi.export(EdgeOutputs.EXECUTION_LOG_GROUP_NAME, api.execution_log_group.name)

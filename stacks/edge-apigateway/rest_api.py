@@ -4,12 +4,12 @@ throttling, and the permission for API Gateway to invoke the function behind its
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-STAGE_NAME = "v1"
+from shared.naming import API_STAGE_NAME, api_execution_log_group_name
 
 # One JSON object per request. Left out on purpose: the API key itself ($context.identity.apiKey;
 # its id tells callers apart), the validator's message, which can quote the rejected body (a
@@ -61,10 +61,8 @@ class FraudRestApiArgs:
     access_log_group_name: str
     log_retention_days: int
     kms_key_arn: pulumi.Input[str]
-    throttle_rate_limit: int
+    throttle_rate_limit: float
     throttle_burst_limit: int
-    # API Gateway refuses to enable logging until the region's CloudWatch role is set.
-    account_settings: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class FraudRestApi(pulumi.ComponentResource):
@@ -95,6 +93,16 @@ class FraudRestApi(pulumi.ComponentResource):
                 deployment_trigger)},
             opts=child,
         )
+        # API Gateway writes the stage's execution logs (logging_level below) to a group it
+        # would otherwise create itself: unencrypted, never expiring, unknown to the state and
+        # left behind by destroy. Created here first, it is ours: encrypted, aged, destroyed.
+        self.execution_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-execution-logs",
+            name=self.rest_api.id.apply(api_execution_log_group_name),
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            opts=child,
+        )
         self.access_log_group = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
             name=args.access_log_group_name,
@@ -106,13 +114,13 @@ class FraudRestApi(pulumi.ComponentResource):
             f"{name}-stage",
             rest_api=self.rest_api.id,
             deployment=self.deployment.id,
-            stage_name=STAGE_NAME,
+            stage_name=API_STAGE_NAME,
             description="The live stage: proxies to process-transaction",
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
                 destination_arn=self.access_log_group.arn,
                 format=ACCESS_LOG_FORMAT,
             ),
-            opts=child.merge(pulumi.ResourceOptions(depends_on=list(args.account_settings))),
+            opts=child,
         )
         self.method_settings = aws.apigateway.MethodSettings(
             f"{name}-method-settings",
@@ -127,7 +135,7 @@ class FraudRestApi(pulumi.ComponentResource):
                 # Data traces would log request and response bodies: account ids, amounts.
                 data_trace_enabled=False,
             ),
-            opts=child.merge(pulumi.ResourceOptions(depends_on=list(args.account_settings))),
+            opts=child.merge(pulumi.ResourceOptions(depends_on=[self.execution_log_group])),
         )
         self.invoke_permissions = [self._allow_invoke(name, method, path, args.function_name)
                                    for method, path in args.routes]
@@ -136,6 +144,7 @@ class FraudRestApi(pulumi.ComponentResource):
             "restApiId": self.rest_api.id,
             "url": self.url,
             "accessLogGroupName": self.access_log_group.name,
+            "executionLogGroupName": self.execution_log_group.name,
         })
 
     def _allow_invoke(self, name: str, method: str, path: str,

@@ -22,10 +22,10 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from shared.stack_config import REPO_ROOT, STACKS_DIR, project_config
 from tests.harness.aws_state import AwsState
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STACKS_DIR = REPO_ROOT / "stacks"
+ACCOUNT_DIR = REPO_ROOT / "account"  # the region's API Gateway account settings
 
 
 @dataclass
@@ -123,16 +123,10 @@ class _RecordingMonitor(mocks.MockMonitor):
         return super().Invoke(request)
 
 
-def _project_config(layer: str) -> dict[str, str]:
-    """Project-level defaults from the layer's Pulumi.yaml, as the CLI would apply them."""
-    project = yaml.safe_load((STACKS_DIR / layer / "Pulumi.yaml").read_text())
-    return {key: str(value) for key, value in (project.get("config") or {}).items()}
-
-
 def _purge_project_modules() -> None:
     for name, module in list(sys.modules.items()):
         module_file = getattr(module, "__file__", None) or ""
-        if module_file.startswith(str(STACKS_DIR)):
+        if module_file.startswith((str(STACKS_DIR), str(ACCOUNT_DIR))):
             del sys.modules[name]
 
 
@@ -182,13 +176,27 @@ def run_layer(
     organization: str | None = None,
 ) -> ProgramRun:
     """Run ``stacks/<layer>/__main__.py``, with its Pulumi.yaml config defaults applied."""
-    project_dir = STACKS_DIR / layer
+    return run_project(STACKS_DIR / layer, stack=stack, config=config, upstream=upstream,
+                       organization=organization)
+
+
+def run_project(
+    project_dir: Path,
+    *,
+    stack: str = "dev",
+    config: dict[str, str] | None = None,
+    upstream: dict[str, dict[str, Any]] | None = None,
+    organization: str | None = None,
+) -> ProgramRun:
+    """Run the Pulumi project in ``project_dir`` (named as its folder) under the mocks."""
     _purge_project_modules()
     sys.path.insert(0, str(project_dir))
+    defaults = {key: str(value) for key, value in project_config(project_dir).items()}
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
     try:
         return run_program(
             lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__"),
-            project=layer, stack=stack, config={**_project_config(layer), **(config or {})},
+            project=project, stack=stack, config={**defaults, **(config or {})},
             upstream=upstream, organization=organization)
     finally:
         sys.path.remove(str(project_dir))

@@ -91,12 +91,15 @@ def test_each_route_proxies_to_process_transaction_behind_its_validator(
                          "validateRequestParameters": True}
 
 
-def test_the_transaction_id_path_parameter_is_required(chain):
+def test_the_transaction_id_path_parameter_is_required_and_its_pattern_left_to_the_function(
+        chain):
+    """API Gateway checks only that a path parameter is there (its pattern is ignored): the
+    imported document says no more, and its description says who checks the rest."""
     operation = imported_document(chain[EDGE])["paths"]["/transactions/{id}"]["get"]
-    assert operation["parameters"] == [{
-        "name": "id", "in": "path", "required": True,
-        "schema": transaction_schema()["properties"]["transactionId"],
-    }]
+    [parameter] = operation["parameters"]
+    assert {key: parameter[key] for key in ("name", "in", "required", "schema")} == {
+        "name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    assert "process-transaction answers 400" in " ".join(parameter["description"].split())
 
 
 def test_the_body_model_is_the_transaction_schema(chain):
@@ -108,6 +111,9 @@ def test_the_body_model_is_the_transaction_schema(chain):
     schema = transaction_schema()
     # An OpenAPI 3.0 schema object has no $schema; API Gateway makes every model draft 4.
     assert schema.pop("$schema") == "http://json-schema.org/draft-04/schema#"
+    # AWS documents additionalProperties as unsupported in models: the function refuses
+    # unknown fields (with the same schema, whole).
+    assert schema.pop("additionalProperties") is False
     assert document["components"]["schemas"]["Transaction"] == schema
 
 
@@ -192,8 +198,8 @@ def test_api_gateway_may_invoke_the_function_only_through_this_apis_two_routes(c
 def test_the_stage_writes_json_access_logs_to_an_encrypted_log_group(chain, configuration):
     settings = configuration.settings
     edge = chain[EDGE]
-    group = edge.one(LOG_GROUP)
-    assert group.inputs["name"] == api_access_log_group_name(settings.environment_suffix)
+    group = next(r for r in edge.of_type(LOG_GROUP)
+                 if r.inputs["name"] == api_access_log_group_name(settings.environment_suffix))
     assert group.inputs["retentionInDays"] == settings.log_retention_days
     assert group.inputs["kmsKeyId"] == chain[DATA].outputs[DataOutputs.KMS_KEY_ARN]
     stage = edge.one(STAGE)
@@ -256,25 +262,27 @@ def test_the_imported_document_carries_the_gateway_responses(chain):
             "DEFAULT_5XX"} <= set(responses)
 
 
-def test_the_api_gateway_account_role_exists_only_when_this_stack_manages_it(chain,
-                                                                              configuration):
+def test_the_execution_log_group_is_ours_encrypted_and_aged_before_logging_starts(
+        chain, configuration):
+    """API Gateway would otherwise create API-Gateway-Execution-Logs_<apiId>/v1 itself:
+    unencrypted, never expiring, outside the state, left behind by destroy."""
+    settings = configuration.settings
     edge = chain[EDGE]
-    if not configuration.settings.manage_api_gateway_account:
-        assert edge.of_type(ACCOUNT) == edge.of_type(ROLE) == []
-        return
-    account, role = edge.one(ACCOUNT), edge.one(ROLE)
-    attachment = edge.one(ROLE_POLICY_ATTACHMENT)
-    assert account.inputs["cloudwatchRoleArn"] == role.state["arn"]
-    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [{
-        "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]
-    assert attachment.inputs["role"] == role.state["name"]
-    assert attachment.inputs["policyArn"] == (
-        "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
-    assert attachment.urn in account.dependencies
-    # Logging settings are refused until the account's role is set.
-    assert account.urn in edge.one(STAGE).dependencies
-    assert account.urn in edge.one(METHOD_SETTINGS).dependencies
+    api_id = edge.one(REST_API).id
+    [group] = [r for r in edge.of_type(LOG_GROUP)
+               if r.inputs["name"] == f"API-Gateway-Execution-Logs_{api_id}/v1"]
+    assert group.inputs["retentionInDays"] == settings.log_retention_days
+    assert group.inputs["kmsKeyId"] == chain[DATA].outputs[DataOutputs.KMS_KEY_ARN]
+    assert group.urn in edge.one(METHOD_SETTINGS).dependencies  # before logging_level=ERROR
+    assert edge.outputs[EdgeOutputs.EXECUTION_LOG_GROUP_NAME] == group.inputs["name"]
+
+
+def test_no_environment_touches_the_regions_api_gateway_account_setting(chain):
+    """The setting is one per account and region and pulumi-aws resets it on delete: an
+    environment owning it would stop every other environment's logs when destroyed."""
+    for layer, run in chain.items():
+        assert run.of_type(ACCOUNT) == [], layer
+        assert run.of_type(ROLE_POLICY_ATTACHMENT) == [], layer
 
 
 def test_exports_every_edge_output(chain, configuration):
@@ -289,6 +297,7 @@ def test_exports_every_edge_output(chain, configuration):
         EdgeOutputs.STAGE_NAME: "v1",
         EdgeOutputs.ACCESS_LOG_GROUP_NAME: api_access_log_group_name(
             settings.environment_suffix),
+        EdgeOutputs.EXECUTION_LOG_GROUP_NAME: f"API-Gateway-Execution-Logs_{api_id}/v1",
     }
     if settings.api_auth == "api-key":
         expected[EdgeOutputs.API_KEY] = edge.one(RANDOM_PASSWORD).state["result"]
