@@ -5,6 +5,11 @@ A layer exports under these names and its downstream layers read them back throu
 """
 
 
+# The data layer's export of what every downstream layer must agree on, as it read it
+# (shared.refs): the settings, not a resource, so not among DataOutputs' resource names.
+AGREED_SETTINGS = "agreedSettings"
+
+
 class NetworkOutputs:
     """Exports of ``network-vpc``."""
 
@@ -62,6 +67,7 @@ class EdgeOutputs:
     REST_API_NAME = "restApiName"
     STAGE_NAME = "stageName"
     ACCESS_LOG_GROUP_NAME = "accessLogGroupName"
+    EXECUTION_LOG_GROUP_NAME = "executionLogGroupName"
     API_KEY = "apiKey"  # secret; only with fraud:apiAuth=api-key
 
 

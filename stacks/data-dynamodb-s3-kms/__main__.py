@@ -24,8 +24,9 @@ from shared.data_layer import (
     TRANSACTIONS_TABLE_PURPOSE,
 )
 from shared.naming import bucket_name, resource_name
-from shared.outputs import DataOutputs
+from shared.outputs import AGREED_SETTINGS, DataOutputs
 from shared.program import start_layer
+from shared.refs import agreed_settings
 from shared.topics import EncryptedTopic, EncryptedTopicArgs
 
 settings = start_layer()
@@ -70,6 +71,7 @@ alerts, alerts_dlq, analysis_dlq = (queues.queues[queue.purpose]
                                     for queue in (ALERTS, ALERTS_DLQ, ANALYSIS_DLQ))
 
 pulumi.export(DataOutputs.ACCOUNT_ID, account_id)
+pulumi.export(AGREED_SETTINGS, agreed_settings(settings))
 pulumi.export(DataOutputs.KMS_KEY_ARN, key.arn)
 pulumi.export(DataOutputs.KMS_KEY_ALIAS, key.alias.name)
 pulumi.export(DataOutputs.TRANSACTIONS_TABLE_NAME, transactions.name)

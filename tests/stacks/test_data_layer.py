@@ -12,11 +12,10 @@ from shared.data_layer import ALERTS, ALERTS_DLQ, ANALYSIS_DLQ, QUEUES
 from shared.lambdas import LAMBDAS
 from shared.layers import DATA, LAYERS
 from shared.naming import resource_name
-from shared.outputs import DataOutputs
-from shared.settings import MIN_REPORT_RETENTION_DAYS
+from shared.outputs import AGREED_SETTINGS, DataOutputs
 from tests.harness.aws_state import ACCOUNT_ID, REGION
 from tests.harness.chain import CONFIGURATIONS
-from tests.harness.pulumi_mocks import ProgramRun, Resource
+from tests.harness.pulumi_mocks import ProgramRun, Resource, run_layer
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
@@ -115,6 +114,8 @@ def test_key_policy_lets_the_account_administer_the_key_through_iam(data):
 def test_key_policy_lets_cloudwatch_logs_use_it_for_this_projects_log_groups_only(data, suffix):
     log_groups = [f"/aws/lambda/lambda-{spec.id}-{suffix}" for spec in LAMBDAS]
     log_groups.append(f"/aws/apigateway/apigw-fraud-api-{suffix}/access")
+    # API Gateway names the execution log group after the REST API's id, unknown here.
+    log_groups.append("API-Gateway-Execution-Logs_*/v1")
     statement = _statements(_policy(data.one(KEY)))["CloudWatchLogsForProjectLogGroups"]
     assert statement == {
         "Sid": "CloudWatchLogsForProjectLogGroups",
@@ -126,7 +127,7 @@ def test_key_policy_lets_cloudwatch_logs_use_it_for_this_projects_log_groups_onl
         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
             f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}" for name in log_groups]}},
     }
-    assert len(log_groups) == 5  # the four functions and the API's access log
+    assert len(log_groups) == 6  # the four functions, the API's access and execution logs
 
 
 def test_key_policy_lets_this_accounts_alarms_publish_to_encrypted_topics(data, suffix):
@@ -260,6 +261,7 @@ def test_bucket_lifecycle_ages_reports_out(data, settings):
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled"
     assert rule["filter"] == {"prefix": ""}, "every object"
+    # Both configurations keep reports past 90 days, so both transitions come before expiry.
     assert rule["transitions"] == [{"days": 30, "storageClass": "STANDARD_IA"},
                                    {"days": 90, "storageClass": "GLACIER_IR"}]
     assert rule["expiration"] == {"days": settings.report_retention_days}
@@ -268,12 +270,24 @@ def test_bucket_lifecycle_ages_reports_out(data, settings):
     assert _for_bucket(data, VERSIONING).urn in lifecycle.dependencies
 
 
-def test_small_reports_stay_in_standard_and_retention_outlasts_the_last_transition(data):
+def test_small_reports_stay_in_standard(data):
     lifecycle = _for_bucket(data, LIFECYCLE).inputs
     assert lifecycle["transitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
-    # S3 refuses an expiry before the last transition; the config's minimum must respect it.
-    last_transition = max(t["days"] for t in lifecycle["rules"][0]["transitions"])
-    assert last_transition < MIN_REPORT_RETENTION_DAYS
+
+
+@pytest.mark.parametrize(("retention", "transitions"), [
+    (1, None),
+    (30, None),  # an object that expires on day 30 is not moved on day 30
+    (31, [{"days": 30, "storageClass": "STANDARD_IA"}]),
+    (90, [{"days": 30, "storageClass": "STANDARD_IA"}]),
+    (91, [{"days": 30, "storageClass": "STANDARD_IA"}, {"days": 90, "storageClass": "GLACIER_IR"}]),
+])
+def test_transitions_fit_a_short_retention_every_one_before_expiry(retention, transitions):
+    """S3 refuses an expiry at or before a transition: the transitions shrink to fit."""
+    run = run_layer(DATA, config={"fraud:reportRetentionDays": str(retention)})
+    (rule,) = _for_bucket(run, LIFECYCLE).inputs["rules"]
+    assert rule.get("transitions") == transitions
+    assert rule["expiration"] == {"days": retention}
 
 
 def test_report_retention_follows_config(data, configuration):
@@ -475,10 +489,10 @@ def test_both_configurations_cover_with_and_without_email():
 
 def test_exports_every_data_output(data):
     names = {value for key, value in vars(DataOutputs).items() if key.isupper()}
-    assert set(data.outputs) == names
+    assert set(data.outputs) == names | {AGREED_SETTINGS}
 
 
-def test_exports_match_the_resources(data, suffix):
+def test_exports_match_the_resources(data, suffix, settings):
     out = data.outputs
     transactions = _named(data, TABLE, f"dynamodb-transactions-{suffix}")
     stats = _named(data, TABLE, f"dynamodb-fraud-stats-{suffix}")
@@ -486,6 +500,8 @@ def test_exports_match_the_resources(data, suffix):
               for queue in QUEUES}
     expected = {
         DataOutputs.ACCOUNT_ID: ACCOUNT_ID,
+        AGREED_SETTINGS: {"fraud:environmentSuffix": suffix,
+                                      "aws:region": settings.region},
         DataOutputs.KMS_KEY_ARN: _key_arn(data),
         DataOutputs.KMS_KEY_ALIAS: data.one(ALIAS).inputs["name"],
         DataOutputs.TRANSACTIONS_TABLE_NAME: transactions.state["name"],

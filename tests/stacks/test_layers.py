@@ -4,10 +4,13 @@ import pulumi
 import pytest
 import yaml
 
-from shared.layers import LAYERS
+from shared.layers import COMPUTE, DATA, EDGE, LAYERS, OBSERVABILITY, UPSTREAM
 from shared.settings import DEFAULT_REGION
 from shared.tags import accepts_tags
+from tests.harness.chain import DEFAULT, run_chain
 from tests.harness.pulumi_mocks import REPO_ROOT, STACKS_DIR, run_layer
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
 def test_stacks_folder_holds_exactly_the_layers():
@@ -62,3 +65,32 @@ def test_bad_config_stops_the_program_naming_the_key(layer):
     with pytest.raises(pulumi.RunError, match=r"fraud:apiAuth = 'basic' is invalid: expected "
                                               r"one of iam, api-key"):
         run_layer(layer, config={"fraud:apiAuth": "basic"})
+
+
+def test_each_layer_reads_exactly_the_upstream_layers_the_catalog_names(chain):
+    """make preview-all decides what can be previewed from UPSTREAM: it must be the truth."""
+    for layer, run in chain.items():
+        read = {r.inputs["name"].split("/")[1] for r in run.of_type(STACK_REFERENCE)}
+        assert read == set(UPSTREAM[layer]), layer
+
+
+@pytest.mark.parametrize(("layer", "key", "value"), [
+    (COMPUTE, "fraud:environmentSuffix", "dev2"),
+    (EDGE, "aws:region", "eu-west-1"),
+    (OBSERVABILITY, "fraud:environmentSuffix", "prod"),
+])
+def test_a_layer_that_disagrees_with_the_data_layer_stops_at_start_naming_it(layer, key, value):
+    upstream = run_chain(DEFAULT).upstream_of(layer)
+    with pytest.raises(pulumi.RunError) as error:
+        run_layer(layer, config={key: value}, upstream=upstream)
+    message = str(error.value)
+    assert "the layers of stack dev disagree" in message
+    data_value = {"fraud:environmentSuffix": "dev", "aws:region": "us-east-2"}[key]
+    assert f"{key} is {value!r} in {layer} but {data_value!r} in {DATA}" in message
+    assert f"make config-set STACK=dev KEY={key} VALUE={data_value}" in message
+
+
+def test_a_downstream_layer_before_the_data_layer_is_deployed_says_so():
+    with pytest.raises(pulumi.RunError, match=rf"{DATA} \(stack dev\) exports no agreedSettings: "
+                                              rf"deploy it first"):
+        run_layer(COMPUTE, upstream={})
