@@ -9,29 +9,43 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 STACK ?= dev
-export STACK YES KEY VALUE
+REGION ?= us-east-2
+export STACK YES KEY VALUE REGION
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
+# major.minor of a Python, or nothing when it does not run.
+python_version = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# A .venv built by another Python than $(PYTHON) is rebuilt, not reused (checked on every run).
+ifneq ($(call python_version,$(PY)),$(call python_version,$(PYTHON)))
+.PHONY: $(INSTALLED)
+endif
+
 # Deploy order, read from its one definition in shared/layers.py.
 LAYERS := $(shell $(PYTHON) -m shared.layers)
 REVERSED_LAYERS := $(shell printf '%s\n' $(LAYERS) | tac)
 
 .PHONY: help install test lint preview-all deploy-all destroy outputs config-set demo local report bench \
+	apigateway-account destroy-apigateway-account \
 	$(addprefix deploy-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) $(addprefix preview-,$(LAYERS))
 
 help: ## List the targets
-	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z%-]+):.*## /  \1\t/' | expand -t 22
-	@echo "  deploy-<layer>      pulumi up of one layer (also preview-<layer>, destroy-<layer>)"
+	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z%-]+):.*## /  \1\t/' | expand -t 30
+	@echo "  deploy-<layer>              pulumi up of one layer (also preview-<layer>, destroy-<layer>)"
 	@echo "  Layers, in deploy order: $(LAYERS)"
 	@echo "  STACK=$(STACK) selects the stack in every layer (created when new); YES=1 skips confirmation."
 
 # Reinstalls only when pyproject.toml (the one list of pins) is newer than the last install.
 $(INSTALLED): pyproject.toml
-	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ is needed (python3.11 or python3 on PATH)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "error: Python 3.11+ is needed; PYTHON=$(PYTHON) is $(or $(call python_version,$(PYTHON)),not a working Python)." \
+	    "Install Python 3.11 (python3.11 on PATH) or pass PYTHON=<a Python 3.11+>." >&2; exit 1; }
+	@if [ -e $(VENV) ] && [ "$(call python_version,$(PY))" != "$(call python_version,$(PYTHON))" ]; then \
+	  echo "Rebuilding $(VENV)/: it was made by Python $(or $(call python_version,$(PY)),unknown), not $(call python_version,$(PYTHON)) ($(PYTHON))."; \
+	  rm -rf $(VENV); fi
 	@echo "Installing the pinned dependencies of pyproject.toml into $(VENV)/ ..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -72,6 +86,12 @@ outputs: ## The deployed API URL and reports bucket name of STACK
 
 config-set: install ## Set KEY=VALUE in every layer of STACK, e.g. KEY=fraud:alertEmail VALUE=a@b.co
 	@scripts/layers.sh config-set $(LAYERS)
+
+apigateway-account: install ## Set REGION's API Gateway CloudWatch role (once per account and region)
+	@scripts/layers.sh account up
+
+destroy-apigateway-account: install ## Remove it: stops the logs of every REST API in REGION
+	@scripts/layers.sh account destroy
 
 # Local mode (local_mode/): `make local API_PORT=3001 EMULATOR_PORT=4567` moves its ports;
 # `make demo TRANSACTIONS=2000 SEED=11` sizes the workload; `make report DAY=2026-05-01`.

@@ -5,13 +5,18 @@
 #   scripts/layers.sh preview|up|destroy <layer>...
 #   scripts/layers.sh config-set <layer>...      (KEY and VALUE from the environment)
 #   scripts/layers.sh outputs
+#   scripts/layers.sh account up|destroy         (the region's API Gateway role: account/)
+#
+# `up` runs the preflight (shared/preflight.py) before the first layer; `preview` stops, saying
+# so, at the first layer whose upstream layers are not deployed yet.
 #
 # The Makefile calls it (`make deploy-all`, `make destroy`, ...); `make help` lists the targets.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+python="$root/.venv/bin/python"
 stack=${STACK:-dev}
-action=${1:?usage: scripts/layers.sh preview|up|destroy|config-set|outputs [layer...]}
+action=${1:?usage: scripts/layers.sh preview|up|destroy|config-set|outputs|account [layer...]}
 shift
 
 fail() {
@@ -28,7 +33,7 @@ require_pulumi_cli() {
 require_aws_credentials() {
   # Resolves credentials the way the AWS provider does (env, profile, SSO, instance role)
   # without calling AWS.
-  "$root/.venv/bin/python" -c 'import boto3, sys; sys.exit(boto3.Session().get_credentials() is None)' \
+  "$python" -c 'import boto3, sys; sys.exit(boto3.Session().get_credentials() is None)' \
     || fail "no AWS credentials found. Export AWS_PROFILE (after 'aws sso login' or 'aws configure')
   or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then run the make target again."
 }
@@ -56,6 +61,32 @@ run_in_layer() {  # run_in_layer <layer> <pulumi args...>
   (cd "$root/stacks/$layer" && pulumi "$@")
 }
 
+# `pulumi stack select` of a stack that does not exist says so with this; anything else (a
+# wrong passphrase, an unreachable backend) is a failure, not "nothing there".
+stack_missing() {  # stack_missing <stderr of stack select>
+  grep -qE "no stack named '[^']*' found" <<<"$1"
+}
+
+upstream_deployed() {  # upstream_deployed <layer>: every layer it reads has outputs
+  local upstream outputs
+  for upstream in $("$python" -m shared.layers upstream "$1"); do
+    outputs=$(run_in_layer "$upstream" stack output --json --stack "$stack" 2>/dev/null) || return 1
+    [[ -n $outputs && $outputs != "{}" ]] || return 1
+  done
+}
+
+stop_preview() {  # stop_preview <layer> <layers previewed so far...>
+  local layer=$1
+  shift
+  echo "==> $layer and the layers after it cannot be previewed yet: $layer reads the outputs of" \
+    "$("$python" -m shared.layers upstream "$layer" | sed 's/ /, /g') (stack $stack), which are" \
+    "not deployed. On a new environment only $("$python" -m shared.layers independent |
+      sed 's/ / and /g') can be previewed before anything is deployed; deploy the layers before $layer" \
+    "(make deploy-<layer> STACK=$stack) to preview the rest."
+  echo "pulumi preview done: ${*:-no layer} (stack $stack)"
+  exit 0
+}
+
 act_on_layer() {
   local layer=$1
   [[ -d $root/stacks/$layer ]] || fail "unknown layer '$layer'"
@@ -66,19 +97,42 @@ act_on_layer() {
         && run_in_layer "$layer" "$action" --stack "$stack" $(confirm_flag)
       ;;
     destroy)
-      if ! run_in_layer "$layer" stack select "$stack" >/dev/null 2>&1; then
-        echo "    no stack '$stack' in $layer: nothing to destroy"
-        return 0
+      local selected
+      if ! selected=$(run_in_layer "$layer" stack select "$stack" 2>&1 >/dev/null); then
+        if stack_missing "$selected"; then
+          echo "    no stack '$stack' in $layer: nothing to destroy"
+          return 0
+        fi
+        fail "cannot select stack $stack in layer $layer: ${selected:-pulumi stack select failed}
+  Nothing was destroyed in $layer or the layers before it."
       fi
       run_in_layer "$layer" destroy --stack "$stack" $(confirm_flag)
       ;;
     config-set)
       run_in_layer "$layer" stack select --create "$stack" \
-        && run_in_layer "$layer" config set --stack "$stack" "${KEY:?set KEY=...}" "${VALUE:?set VALUE=...}"
+        && run_in_layer "$layer" config set --stack "$stack" "$KEY" "$VALUE"
       ;;
     *) fail "unknown action '$action'" ;;
   esac || fail "pulumi $action failed in layer $layer (stack $stack); the layers after it were not touched."
 }
+
+account() {  # account up|destroy: the stack of region $REGION in account/
+  local region=${REGION:-us-east-2} verb=${1:?usage: scripts/layers.sh account up|destroy}
+  echo "==> pulumi $verb: account/ (API Gateway CloudWatch role, stack $region)"
+  (cd "$root/account" \
+    && pulumi stack select --create "$region" \
+    && pulumi config set --stack "$region" aws:region "$region" \
+    && pulumi "$verb" --stack "$region" $(confirm_flag)) \
+    || fail "pulumi $verb failed in account/ (stack $region)"
+}
+
+case $action in
+  config-set)
+    # Checked before anything: a missing KEY must not leave half-created stacks behind.
+    [[ -n ${KEY:-} && -n ${VALUE:-} ]] || fail "usage: make config-set STACK=<stack> KEY=<key> VALUE=<value>
+  e.g. make config-set STACK=qa KEY=fraud:alertEmail VALUE=fraud-team@example.com"
+    ;;
+esac
 
 require_pulumi_cli
 case $action in
@@ -95,9 +149,30 @@ case $action in
     select_backend
     for layer in "$@"; do act_on_layer "$layer"; done
     ;;
+  account)
+    require_aws_credentials
+    select_backend
+    account "$@"
+    ;;
+  preview)
+    require_aws_credentials
+    select_backend
+    previewed=()
+    for layer in "$@"; do
+      upstream_deployed "$layer" || stop_preview "$layer" "${previewed[@]}"
+      act_on_layer "$layer"
+      previewed+=("$layer")
+    done
+    echo "pulumi preview done: $* (stack $stack)"
+    ;;
   *)
     require_aws_credentials
     select_backend
+    if [[ $action == up ]]; then
+      echo "==> preflight: what the account must offer (stack $stack)"
+      (cd "$root" && "$python" -m shared.preflight "$stack" "$@") \
+        || fail "the preflight stopped the deploy before any layer changed (stack $stack)."
+    fi
     for layer in "$@"; do act_on_layer "$layer"; done
     echo "pulumi $action done: $* (stack $stack)"
     ;;
