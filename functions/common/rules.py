@@ -7,7 +7,7 @@ Every threshold and weight is a field of :class:`RuleConfig`; the defaults are t
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any
 
@@ -72,6 +72,17 @@ class Verdict:
     @property
     def codes(self) -> list[str]:
         return [reason.code for reason in self.reasons]
+
+
+_WEIGHT_FIELD = {HIGH_AMOUNT: "high_amount_weight", VELOCITY: "velocity_weight",
+                 GEO_JUMP: "geo_jump_weight", AMOUNT_SPIKE: "amount_spike_weight",
+                 HIGH_RISK_MCC: "high_risk_mcc_weight"}
+
+
+def without_rule(config: RuleConfig, code: str) -> RuleConfig:
+    """``config`` with the rule ``code`` adding nothing to a score (weight 0): the backtest
+    measures what each rule contributes by scoring without it."""
+    return replace(config, **{_WEIGHT_FIELD[code]: 0})
 
 
 def evaluate(transaction: Mapping[str, Any], history: Sequence[Mapping[str, Any]],

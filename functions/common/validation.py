@@ -85,16 +85,21 @@ def parse_transaction(body: str | None, now_ms: int) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InvalidRequest("The request body must be a JSON object",
                              [FieldError("body", "must be a JSON object")])
+    return validate_document(document, now_ms)
+
+
+def validate_document(document: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    """:func:`parse_transaction` for a body already decoded (the backtest's CSV rows)."""
     errors = _schema_errors(document)
     errors += _semantic_errors(document, {error.field for error in errors}, now_ms)
     if errors:
         raise InvalidRequest("Invalid transaction", errors)
     transaction = dict(document)
-    transaction["amount"] = _canonical(Decimal(document["amount"]))
+    transaction["amount"] = canonical_amount(Decimal(document["amount"]))
     return transaction
 
 
-def _canonical(amount: Decimal) -> Decimal:
+def canonical_amount(amount: Decimal) -> Decimal:
     """The amount as DynamoDB gives it back: no trailing zeros, no exponent (12.5, 1000000)."""
     normalized = amount.normalize()
     return normalized if normalized.as_tuple().exponent <= 0 else normalized.quantize(1)

@@ -30,11 +30,12 @@ from common.metrics import (
     TRANSACTIONS_FLAGGED,
 )
 from common.privacy import mask_account
-from common.rules import evaluate, rule_config_from_json
+from common.rules import rule_config_from_json
+from common.scoring import order_key, score
 from common.stats import shard_for
 from common.transaction import FRAUD_STATUS, NOTIFIED_AT, SUSPICIOUS, from_item
 
-from detect_fraud.history import QUERIES_IN_FLIGHT, earlier_count, order_key, with_history
+from detect_fraud.history import QUERIES_IN_FLIGHT, earlier_count, with_history
 from detect_fraud.verdicts import Analysis, VerdictWriter, WriteOutcome
 
 SERVICE = "detect-fraud"
@@ -165,7 +166,7 @@ def _history_of(account: tuple[str, dict[ItemKey, dict[str, Any]]],
         return error
 
 
-def score(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
+def score_batch(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
     """Verdicts of the batch's transactions; the sequence numbers left without one.
 
     The accounts' history queries run side by side: a batch over many accounts would
@@ -186,7 +187,7 @@ def score(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
             continue
         for transaction, earlier in with_history(transactions, history, RULES.history_needed):
             analyses.append(Analysis(batch.sequence_of[order_key(transaction)],
-                                     transaction, evaluate(transaction, earlier, RULES),
+                                     transaction, score(transaction, earlier, RULES),
                                      analysed_at))
     return analyses, unscored
 
@@ -204,7 +205,7 @@ def alerts_of(outcome: WriteOutcome) -> list[tuple[str, Alert]]:
 def analyse(records: list[dict[str, Any]]) -> list[str]:
     """Process a stream batch; the sequence numbers of the records that failed, in order."""
     batch = read_batch(records)
-    analyses, unscored = score(batch)
+    analyses, unscored = score_batch(batch)
     first_sequence = records[0]["dynamodb"]["SequenceNumber"] if records else "0"
     outcome = writer.write(analyses, shard_for(first_sequence))
     unqueued = send_alerts(alerts_of(outcome))

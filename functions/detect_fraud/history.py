@@ -1,22 +1,18 @@
 """An account's history for the rules: the index's answer merged with the batch's own records.
 
 Pure: the stream batch and what the ``byAccount`` index returned go in, each batch transaction
-comes out with the account's transactions that precede it. Order is by ``timestamp``, then
-``transactionId`` (so equal timestamps order the same way on every replay); that pair is
-also the item's key, which tells two items of one ``transactionId`` apart.
+comes out with the account's transactions that precede it, in ``common.scoring``'s order (by
+``timestamp``, then ``transactionId``); that pair is also the item's key, which tells two
+items of one ``transactionId`` apart.
 """
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-Transaction = Mapping[str, Any]
+from common.scoring import Transaction, order_key
+
 # The accounts' history queries a batch runs at once: botocore keeps 10 connections per
 # client by default, so more in flight would only queue.
 QUERIES_IN_FLIGHT = 10
-
-
-def order_key(transaction: Transaction) -> tuple[int, str]:
-    return int(transaction["timestamp"]), transaction["transactionId"]
 
 
 def earlier_count(fetched: Iterable[Transaction], first: Transaction) -> int:
