@@ -30,6 +30,7 @@ REVERSED_LAYERS := $(shell printf '%s\n' $(LAYERS) | tac)
 
 .PHONY: help install test lint preview-all deploy-all destroy outputs config-set demo local report bench \
 	apigateway-account destroy-apigateway-account \
+	backtest \
 	$(addprefix deploy-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) $(addprefix preview-,$(LAYERS))
 
 help: ## List the targets
@@ -112,3 +113,25 @@ report: install ## Build DAY's report (YYYY-MM-DD, default today) against a runn
 
 bench: install ## Run the benchmarks (2 to 3 minutes), write bench/results.md and results.json
 	@$(PY) -m bench
+
+# Backtest (backtest/): the Handbook's benchmark, generated once per DAYS and SEED (and again
+# when the generator changes) into BACKTEST_DIR, then the chapter 3.4 protocol: a training
+# week (2018-07-25 to 31), a week of label delay, the test week. Tune with
+# `make backtest BACKTEST_RULES='{"highAmount": 220}'` (fraud:ruleOverrides' JSON).
+BACKTEST_DIR ?= .backtest
+BACKTEST_DAYS ?= 183
+BACKTEST_SEED ?= 0
+BACKTEST_FROM ?= 2018-08-08
+BACKTEST_TO ?= 2018-08-14
+BACKTEST_DELAY_DAYS ?= 7
+BACKTEST_RULES ?=
+export BACKTEST_RULES
+BACKTEST_DATA := $(BACKTEST_DIR)/handbook-$(BACKTEST_DAYS)days-seed$(BACKTEST_SEED).csv
+
+$(BACKTEST_DATA): backtest/generator.py | $(INSTALLED)
+	@$(PY) -m backtest generate --days $(BACKTEST_DAYS) --seed $(BACKTEST_SEED) --out $@
+
+backtest: install $(BACKTEST_DATA) ## Replay the benchmark (made once) through the rules, print the figures
+	@$(PY) -m backtest run --data $(BACKTEST_DATA) --from $(BACKTEST_FROM) --to $(BACKTEST_TO) \
+		--label-delay-days $(BACKTEST_DELAY_DAYS) $(if $(BACKTEST_RULES),--set "ruleOverrides=$$BACKTEST_RULES") \
+		--scores $(BACKTEST_DIR)/scores.csv --report $(BACKTEST_DIR)/report.html

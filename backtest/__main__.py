@@ -119,9 +119,11 @@ def command_run(args: argparse.Namespace) -> int:
         rules = rule_config_from_json(overrides)
     except RuleConfigError as error:
         raise UsageError(f"--set ruleOverrides: {error}") from None
+    started = time.monotonic()
     update, close = _progress("reading")
     dataset = read_dataset(args.data, progress=update)
     close()
+    read_seconds = time.monotonic() - started
     started = time.monotonic()
     update, close = _progress("replay")
     replayed = replay(dataset, rules, window, args.label_delay_days, progress=update)
@@ -135,7 +137,8 @@ def command_run(args: argparse.Namespace) -> int:
     settings = RunSettings(str(args.data), window, args.label_delay_days, overrides, rules)
     replayed_rows = int(replayed.rows[-1]) + 1
     print(render(settings, dataset, evaluation, replayed_rows))
-    print(f"\n  replay   {replayed_rows:,} transactions in {replay_seconds:.0f} s")
+    print(f"\n  read     {len(dataset):,} transactions in {read_seconds:.0f} s")
+    print(f"  replay   {replayed_rows:,} transactions in {replay_seconds:.0f} s")
     print(f"  scores   {args.scores} ({len(replayed):,} rows)")
     if args.report:
         write_report(settings, dataset, evaluation, replayed_rows, args.report)

@@ -149,7 +149,7 @@ def daily_chart(evaluation: Evaluation) -> str:
     plot = _Plot((0, max(len(days), 1)), (0, top), "Card precision@100 per day")
     step = max(1, math.ceil(len(days) / 8))
     plot.axes([(n + 0.5, day.strftime("%m-%d")) for n, day in enumerate(days) if n % step == 0],
-              [(top * n / 4, f"{top * n / 4:.2f}") for n in range(5)],
+              [(top * n / 5, f"{top * n / 5:.2f}") for n in range(6)],
               "day (UTC)", f"card precision@{CARD_PRECISION_K}")
     for n, (day, value) in enumerate(zip(days, card.per_day, strict=True)):
         y = plot.y(value)

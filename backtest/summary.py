@@ -32,7 +32,8 @@ def number(value: float, digits: int = 3) -> str:
 
 
 def signed(value: float, digits: int = 3) -> str:
-    return "n/a" if math.isnan(value) else f"{value:+.{digits}f}"
+    """``+0.012``; a change that rounds to nothing is ``+0.000``, never ``-0.000``."""
+    return "n/a" if math.isnan(value) else f"{round(value, digits) + 0.0:+.{digits}f}"
 
 
 def scope(dataset: Dataset, evaluation: Evaluation, replayed_rows: int) -> list[str]:

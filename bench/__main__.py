@@ -3,6 +3,7 @@
     python -m bench                        # everything (what `make bench` runs)
     python -m bench --runs 9               # more runs per figure (at least 5)
     python -m bench --only cold_start      # some measurements; prints, writes nothing
+    python -m bench --only backtest        # the backtest's whole replays (opt-in, ~15 min)
 
 Run from the repository root: it imports ``shared``, ``common``, the handlers and
 ``local_mode`` from there. Progress goes to stderr, the summary table to stdout.
@@ -21,6 +22,7 @@ from typing import Any
 
 from bench import (
     api_overhead,
+    backtest_replay,
     cold_start,
     cost_model,
     local_pipeline,
@@ -38,7 +40,9 @@ MEASUREMENTS: dict[str, tuple[str, Callable[[int, Callable[[str], None]], dict[s
     "work_units": ("AWS calls per unit of work", work_units.measure),
     "rules_throughput": ("rules engine throughput", rules_throughput.measure),
     "local_pipeline": ("local pipeline throughput", local_pipeline.measure),
+    "backtest": ("backtest on its default dataset", backtest_replay.measure),
 }
+OPT_IN = {"backtest"}  # minutes a run: measured only when --only names it
 
 
 def machine() -> str:
@@ -87,12 +91,14 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"runs behind each median (at least {MIN_RUNS})")
     parser.add_argument("--only", default="",
                         help="comma-separated subset of: " + ", ".join(MEASUREMENTS)
-                        + " (results are printed, not written)")
+                        + " (results are printed, not written; "
+                        + ", ".join(sorted(OPT_IN)) + " only this way)")
     args = parser.parse_args(argv)
     if args.runs < MIN_RUNS:
         parser.error(f"--runs must be at least {MIN_RUNS}: every figure is a median of "
                      f"{MIN_RUNS} runs or more")
-    names = [name for name in args.only.split(",") if name] or list(MEASUREMENTS)
+    names = [name for name in args.only.split(",") if name] or [
+        name for name in MEASUREMENTS if name not in OPT_IN]
     unknown = [name for name in names if name not in MEASUREMENTS]
     if unknown:
         parser.error(f"unknown measurement(s) {', '.join(unknown)}; "

@@ -77,6 +77,20 @@ def summary_rows(results: Mapping[str, Any]) -> list[list[str]]:
                      f"{local['end_to_end_per_second']['median']:.1f}/s to the last verdict; "
                      f"POST → verdict p50 {local['verdict_p50_ms']['median']:.0f} ms, "
                      f"p95 {local['verdict_p95_ms']['median']:.0f} ms", "", ""])
+    backtest = results.get("backtest")
+    if backtest:
+        rows += [
+            [f"Backtest: generate the default dataset ({backtest['transactions']:,} transactions)",
+             measured(backtest["generation_seconds"], "s"), "≤ 600 s",
+             goal_status(backtest["generation_seconds"]["median"], 600)],
+            ["Backtest: python -m backtest run over all of it (read and validate, replay)",
+             f"{measured(backtest['run_seconds'], 's', 0)}: read "
+             f"{backtest['read_seconds']['median']:.0f} s, replay "
+             f"{backtest['replay_seconds']['median']:.0f} s",
+             f"< {backtest['goal_seconds']} s",
+             goal_status(backtest["run_seconds"]["median"], backtest["goal_seconds"])],
+            ["Backtest: peak memory of that run", measured(backtest["peak_memory_mib"], "MiB", 0),
+             "", ""]]
     if "cost" in results:
         cost = results["cost"]
         rows.append(["AWS cost per million transactions", usd(cost["per_million"]["total"]),

@@ -53,3 +53,21 @@ def test_the_summary_says_which_goals_are_met_and_leaves_baselines_and_experimen
         ("API handler overhead (POST / bare PutItem)", "met"),
         ("Cold start, process-transaction / boto3 + one client", "met"),
         ("Cold start, generate-report / boto3 + one client", "missed")]
+
+
+def _seconds(median):
+    return {"runs": 5, "median": median, "low": median - 1, "high": median + 2}
+
+
+def test_the_backtest_rows_say_whether_a_whole_replay_stays_under_five_minutes():
+    backtest = {"transactions": 1_779_993, "generation_seconds": _seconds(8.0),
+                "run_seconds": _seconds(140.0), "read_seconds": _seconds(100.0),
+                "replay_seconds": _seconds(38.0), "peak_memory_mib": _seconds(520.0),
+                "goal_seconds": 300}
+    generation, whole, memory = summary_rows({"backtest": backtest})
+    assert generation == ["Backtest: generate the default dataset (1,779,993 transactions)",
+                          "8.0 s (7.0 to 10.0)", "≤ 600 s", "met"]
+    assert whole[1:] == ["140 s (139 to 142): read 100 s, replay 38 s", "< 300 s", "met"]
+    assert memory[1] == "520 MiB (519 to 522)"
+    slow = {**backtest, "run_seconds": _seconds(320.0)}
+    assert summary_rows({"backtest": slow})[1][3] == "missed"
