@@ -18,7 +18,8 @@ from pathlib import Path
 
 from common.rules import RuleConfigError, rule_config_from_json
 
-from backtest.dataset import DataError, read_dataset
+from backtest import dataset_cache
+from backtest.dataset import DataError
 from backtest.evaluation import evaluate
 from backtest.generator import Simulation, generate, write_csv
 from backtest.progress import Progress
@@ -121,7 +122,7 @@ def command_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--set ruleOverrides: {error}") from None
     started = time.monotonic()
     update, close = _progress("reading")
-    dataset = read_dataset(args.data, progress=update)
+    dataset, cached = dataset_cache.read(args.data, progress=update)
     close()
     read_seconds = time.monotonic() - started
     started = time.monotonic()
@@ -137,7 +138,8 @@ def command_run(args: argparse.Namespace) -> int:
     settings = RunSettings(str(args.data), window, args.label_delay_days, overrides, rules)
     replayed_rows = int(replayed.rows[-1]) + 1
     print(render(settings, dataset, evaluation, replayed_rows))
-    print(f"\n  read     {len(dataset):,} transactions in {read_seconds:.0f} s")
+    print(f"\n  read     {len(dataset):,} transactions in {read_seconds:.0f} s"
+          + (" (validated by an earlier run: .backtest/cache/)" if cached else ""))
     print(f"  replay   {replayed_rows:,} transactions in {replay_seconds:.0f} s")
     print(f"  scores   {args.scores} ({len(replayed):,} rows)")
     if args.report:

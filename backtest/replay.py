@@ -25,7 +25,7 @@ rule fired: elsewhere the verdict is the same. That is what "removing the rule" 
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -94,7 +94,7 @@ class Replayed:
     reasons: np.ndarray  # per transaction: an index into reason_sets
     known_compromised: np.ndarray  # bool: its account was known compromised (see above)
     # Per rule: the scores and statuses had the rule added nothing (its weight 0).
-    without: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    without: dict[str, tuple[np.ndarray, np.ndarray]]
 
     def __len__(self) -> int:
         return len(self.rows)

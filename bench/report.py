@@ -79,18 +79,22 @@ def summary_rows(results: Mapping[str, Any]) -> list[list[str]]:
                      f"p95 {local['verdict_p95_ms']['median']:.0f} ms", "", ""])
     backtest = results.get("backtest")
     if backtest:
-        rows += [
+        rows.append(
             [f"Backtest: generate the default dataset ({backtest['transactions']:,} transactions)",
              measured(backtest["generation_seconds"], "s"), "≤ 600 s",
-             goal_status(backtest["generation_seconds"]["median"], 600)],
-            ["Backtest: python -m backtest run over all of it (read and validate, replay)",
-             f"{measured(backtest['run_seconds'], 's', 0)}: read "
-             f"{backtest['read_seconds']['median']:.0f} s, replay "
-             f"{backtest['replay_seconds']['median']:.0f} s",
-             f"< {backtest['goal_seconds']} s",
-             goal_status(backtest["run_seconds"]["median"], backtest["goal_seconds"])],
-            ["Backtest: peak memory of that run", measured(backtest["peak_memory_mib"], "MiB", 0),
-             "", ""]]
+             goal_status(backtest["generation_seconds"]["median"], 600)])
+        for key, which in (("first_run", "a file's first run (every row validated)"),
+                           ("next_run", "the next run of that file (validated before)")):
+            run = backtest[key]
+            rows += [
+                [f"Backtest: python -m backtest run over all of it, {which}",
+                 f"{measured(run['run_seconds'], 's', 0)}: read "
+                 f"{run['read_seconds']['median']:.0f} s, replay "
+                 f"{run['replay_seconds']['median']:.0f} s",
+                 f"< {backtest['goal_seconds']} s",
+                 goal_status(run["run_seconds"]["median"], backtest["goal_seconds"])],
+                [f"Backtest: peak memory, {which}", measured(run["peak_memory_mib"], "MiB", 0),
+                 "", ""]]
     if "cost" in results:
         cost = results["cost"]
         rows.append(["AWS cost per million transactions", usd(cost["per_million"]["total"]),

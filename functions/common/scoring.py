@@ -7,7 +7,8 @@ by each caller), in :func:`order_key` order: by ``timestamp``, then ``transactio
 equal timestamps order the same way live and in a replay.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from common.rules import RuleConfig, Verdict, evaluate
@@ -15,8 +16,9 @@ from common.rules import RuleConfig, Verdict, evaluate
 Transaction = Mapping[str, Any]
 
 
-def order_key(transaction: Transaction) -> tuple[int, str]:
-    return int(transaction["timestamp"]), transaction["transactionId"]
+# (timestamp, transactionId): a timestamp read back from DynamoDB is a Decimal, which
+# compares with an int by value; itemgetter keeps this cheap (it runs for every history entry).
+order_key: Callable[[Transaction], tuple[Any, str]] = itemgetter("timestamp", "transactionId")
 
 
 def score(transaction: Transaction, history: Iterable[Transaction],
@@ -27,5 +29,6 @@ def score(transaction: Transaction, history: Iterable[Transaction],
     :attr:`RuleConfig.history_needed` of those before it.
     """
     boundary = order_key(transaction)
-    earlier = sorted((known for known in history if order_key(known) < boundary), key=order_key)
+    earlier = [known for known in history if order_key(known) < boundary]
+    earlier.sort(key=order_key)
     return evaluate(transaction, earlier[-config.history_needed:], config)
