@@ -3,7 +3,7 @@
     python -m bench                        # everything (what `make bench` runs)
     python -m bench --runs 9               # more runs per figure (at least 5)
     python -m bench --only cold_start      # some measurements; prints, writes nothing
-    python -m bench --only backtest        # the backtest's whole replays (opt-in, ~15 min)
+    python -m bench --only backtest        # the backtest's whole replays (opt-in, ~30 min)
 
 Run from the repository root: it imports ``shared``, ``common``, the handlers and
 ``local_mode`` from there. Progress goes to stderr, the summary table to stdout.

@@ -1,6 +1,6 @@
 """5. The backtest on its default dataset: generation, then whole replays, time and memory.
 
-Opt-in (``python -m bench --only backtest``, about 20 minutes): each run takes minutes.
+Opt-in (``python -m bench --only backtest``, 20 to 30 minutes): each run takes minutes.
 
 - **generation**: the Handbook's default simulation in memory (5,000 customers, 10,000
   terminals, 183 days), ``runs`` times; then written once to CSV (``bench/.runs/``);
