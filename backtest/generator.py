@@ -28,7 +28,7 @@ How the simulation's transaction becomes ours (the API's fields, see :data:`COLU
 | ``transactionId`` | ``tx-`` and the transaction's rank in time order, zero-padded |
 | ``accountId`` | ``cust-`` and the customer number |
 | ``merchantId`` | ``term-`` and the terminal number |
-| ``amount`` | the amount; below one cent (only from rounding), one cent: the API needs > 0 |
+| ``amount`` | the amount, to the cent; at least :data:`MIN_CENTS` (see there) |
 | ``currency`` | ``EUR``, always: the Handbook's amounts have no currency |
 | ``merchantCategory`` | drawn once per terminal from :data:`MERCHANT_CATEGORIES` |
 | ``timestamp`` | start of the day in UTC plus the time of day, in epoch milliseconds |
@@ -66,6 +66,10 @@ SCENARIO_1_AMOUNT_CENTS = 220_00
 SCENARIO_2_TERMINALS_PER_DAY, SCENARIO_2_DAYS = 2, 28
 SCENARIO_3_CUSTOMERS_PER_DAY, SCENARIO_3_DAYS, SCENARIO_3_FACTOR = 3, 14, 5
 SECONDS_PER_DAY = 86_400
+# The smallest amount, in cents: the simulation rounds some amounts to 0.00, which the API
+# refuses. 2, not 1: the API refuses 0.01 too for now (its schema's minimum, 0.01, compiled
+# as a float literal that a Decimal 0.01 is below); 1 once it accepts a cent again.
+MIN_CENTS = 2
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def generate(simulation: Simulation = Simulation(),
     order = np.lexsort((customer, seconds))  # time order; a tie in time by customer
     transactions = Transactions(
         seconds=seconds[order], customer=customer[order], terminal=terminal[order],
-        cents=np.maximum(np.rint(amount[order]), 1).astype(np.int64),
+        cents=np.maximum(np.rint(amount[order]), MIN_CENTS).astype(np.int64),
         fraud=np.zeros(len(order), dtype=bool), scenario=np.zeros(len(order), dtype=np.int8),
         customer_xy=customer_xy, terminal_xy=terminal_xy, terminal_category=terminal_category,
         terminal_country=_countries(terminal_xy), simulation=simulation)

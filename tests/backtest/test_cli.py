@@ -101,7 +101,7 @@ def test_a_bad_row_stops_the_run_naming_its_line(tmp_path, capsys):
     data = write_rows(tmp_path / "bad.csv", [row(1, timestamp=T0),
                                              {**row(2, timestamp=T0), "amount": "0"}])
     assert main(["run", "--data", str(data), *WINDOW, "--scores", str(tmp_path / "s.csv")]) == 2
-    assert "line 3: amount: must be bigger than 0" in capsys.readouterr().err
+    assert "line 3: amount: must be bigger than or equal to 0.01" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("arguments", "message"), [

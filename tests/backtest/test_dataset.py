@@ -38,7 +38,7 @@ def test_the_columns_may_come_in_any_order(tmp_path):
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"amount": "12.345"}, "line 3: amount: must have at most 2 decimal places"),
-    ({"amount": "-5"}, "line 3: amount: must be bigger than 0"),
+    ({"amount": "-5"}, "line 3: amount: must be bigger than or equal to 0.01"),
     ({"amount": "twelve"}, "line 3: amount: must be number"),
     ({"accountId": "4111111111111111"}, "line 3: accountId: looks like a card number"),
     ({"currency": "eur"}, "line 3: currency: must match pattern"),

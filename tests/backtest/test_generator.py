@@ -7,6 +7,7 @@ from backtest.dataset import read_dataset
 from backtest.generator import (
     COUNTRIES,
     MERCHANT_CATEGORIES,
+    MIN_CENTS,
     SCENARIO_2_DAYS,
     SCENARIO_3_DAYS,
     SECONDS_PER_DAY,
@@ -42,7 +43,7 @@ def test_transactions_follow_the_customer_profiles(small):
     assert 1.8 < len(small) / (SMALL.customers * SMALL.days) < 2.1
     distance = np.hypot(*(small.customer_xy[small.customer] - small.terminal_xy[small.terminal]).T)
     assert distance.max() < SMALL.radius
-    assert small.cents.min() >= 1
+    assert small.cents.min() >= MIN_CENTS
 
 
 def test_scenario_1_every_amount_over_220_is_fraud(small):
