@@ -1,8 +1,9 @@
 """The table's stream → detect-fraud, as Lambda's DynamoDB Streams event source mapping does it.
 
 Per shard, in order: gather records until the batch is full or the batching window has passed
-since the oldest waiting one, drop those the filter excludes (only ``INSERT`` reaches the
-function), invoke, then checkpoint what succeeded. A batch the function fails
+since the oldest waiting one, drop those the filter excludes (only new transactions reach the
+function; the pattern is matched by moto's implementation of the event pattern grammar that
+Lambda's filters use), invoke, then checkpoint what succeeded. A batch the function fails
 (``batchItemFailures``, or an error) is handled like this:
 
 - what came before the first failed record is done (checkpointed);
@@ -35,6 +36,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from common.clock import iso_now
 from common.transaction import FRAUD_STATUS, PENDING, SUSPICIOUS
+from moto.events.models import EventPattern
 
 from local_mode.functions import FunctionError, LocalFunction
 from shared import lambdas
@@ -51,7 +53,8 @@ class StreamMapping:
 
     batch_size: int
     batch_window_seconds: int
-    event_names: tuple[str, ...] = lambdas.STREAM_EVENT_NAMES
+    filter_pattern: EventPattern = field(
+        default_factory=lambda: EventPattern(None, lambdas.STREAM_FILTER_PATTERN))
     maximum_retry_attempts: int = lambdas.STREAM_MAXIMUM_RETRY_ATTEMPTS
     bisect_on_error: bool = lambdas.STREAM_BISECT_BATCH_ON_FUNCTION_ERROR
 
@@ -251,7 +254,7 @@ class StreamPoller(threading.Thread):
         return response.get("ShardIterator")
 
     def _matches(self, record: Record) -> bool:
-        return record.get("eventName") in self.mapping.event_names
+        return self.mapping.filter_pattern.matches_event(record)
 
     def _count_matching(self, pending: list[tuple[float, Record]]) -> int:
         return sum(self._matches(record) for _, record in pending)

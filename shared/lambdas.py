@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from common import environment as env
+from common.data_model import ID_GUARD_TIMESTAMP, TIMESTAMP
 
 from shared.outputs import DataOutputs
 
@@ -101,7 +102,12 @@ def powertools_layer_parameter(runtime: str, architecture: str = ARCHITECTURE) -
 # How the event source mappings feed detect-fraud and notify-team: the compute stack creates
 # the mappings with these values and the local mode's pollers follow them.
 STREAM_STARTING_POSITION = "TRIM_HORIZON"
-STREAM_EVENT_NAMES = ("INSERT",)  # the mapping's filter: only new transactions are scored
+# The mapping's filter (Lambda's event filtering, free): new transactions only, so neither the
+# verdicts written back (MODIFY) nor the id guards written beside client ids reach detect-fraud.
+STREAM_FILTER_PATTERN = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"Keys": {TIMESTAMP.name: {"N": [{"anything-but": [str(ID_GUARD_TIMESTAMP)]}]}}},
+}
 # Lambda's own ceiling for the stream mapping; past it the record goes to the dead-letter queue.
 STREAM_MAXIMUM_RETRY_ATTEMPTS = 3
 STREAM_MAXIMUM_RECORD_AGE_SECONDS = 3600

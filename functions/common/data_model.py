@@ -40,6 +40,12 @@ class Table:
 
 TRANSACTION_ID = Attribute("transactionId", "S")
 TIMESTAMP = Attribute("timestamp", "N")  # epoch milliseconds
+# A client's own transactionId is taken by a guard item, (the id, this sort key), written in
+# the same transaction as the transaction's item: the table's key is (id, timestamp), so only
+# an item keyed by the id alone makes one id one transaction. 0 is below every transaction's
+# timestamp (the schema's minimum is the year 2000); the guard has no other attribute, so no
+# index holds it, and the stream mapping's filter keeps it from detect-fraud.
+ID_GUARD_TIMESTAMP = 0
 ACCOUNT_ID = Attribute("accountId", "S")
 FLAGGED_DAY = Attribute("flaggedDay", "S")  # "YYYY-MM-DD", set on SUSPICIOUS items only
 

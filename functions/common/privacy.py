@@ -13,14 +13,3 @@ def mask_account(account_id: str) -> str:
     shown = min(SHOWN_AT_MOST, len(account_id) // 2)
     return "****" + (account_id[-shown:] if shown else "")
 
-
-def looks_like_card_number(value: str) -> bool:
-    """13 to 19 digits passing the Luhn check: the shape of a payment card number (PAN)."""
-    if not (13 <= len(value) <= 19 and value.isascii() and value.isdigit()):
-        return False
-    total = 0
-    for position, digit in enumerate(int(ch) for ch in reversed(value)):
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0

@@ -10,7 +10,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from common.data_model import ACCOUNT_ID, TIMESTAMP, TRANSACTION_ID
+from common.data_model import ACCOUNT_ID, ID_GUARD_TIMESTAMP, TIMESTAMP, TRANSACTION_ID
 
 # Fraud status of an item: PENDING until detect-fraud writes its verdict.
 PENDING = "PENDING"
@@ -53,6 +53,16 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
 def key_of(transaction_id: str, timestamp: int) -> dict[str, Any]:
     """The item's primary key in DynamoDB's typed JSON."""
     return {TRANSACTION_ID.name: {"S": transaction_id}, TIMESTAMP.name: {"N": str(timestamp)}}
+
+
+def id_guard_key(transaction_id: str) -> dict[str, Any]:
+    """The key of the item that takes ``transaction_id`` (see ``common.data_model``)."""
+    return key_of(transaction_id, ID_GUARD_TIMESTAMP)
+
+
+def is_id_guard(key: Mapping[str, Any]) -> bool:
+    """Whether a key (or item) in DynamoDB's typed JSON is an id guard, not a transaction."""
+    return key.get(TIMESTAMP.name) == {"N": str(ID_GUARD_TIMESTAMP)}
 
 
 def public_view(item: Mapping[str, Any]) -> dict[str, Any]:

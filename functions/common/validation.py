@@ -1,11 +1,15 @@
 """The POST /transactions body: the one JSON schema, plus the rules a schema cannot state.
 
 The schema (``transaction.schema.json``, draft 4, which API Gateway also enforces) decides
-types, patterns and ranges; this module adds what it cannot: at most two decimals, not in the
-future, no card number as account id, no control characters, a size limit. Every problem is
-reported, one :class:`FieldError` per field, so a client fixes its request in one round.
+types, patterns and ranges; this module adds what it does not state: an active ISO 4217
+currency and the decimals its amount may have (``common.currencies``), not in the future, no
+card number in any free-text field (``common.card_numbers``), text that is valid UTF-8 and
+holds no control characters, a size limit. Every problem is reported, one :class:`FieldError`
+per field, so a client fixes its request in one round; a rejected value is never repeated.
 """
 
+import base64
+import binascii
 import json
 import unicodedata
 from collections.abc import Callable
@@ -16,16 +20,20 @@ from typing import Any, NamedTuple
 
 import fastjsonschema
 
-from common import json_codec
-from common.privacy import looks_like_card_number
+from common import currencies, json_codec
+from common.card_numbers import contains_card_number
 
 SCHEMA: dict[str, Any] = json.loads(
     Path(__file__).with_name("transaction.schema.json").read_text(encoding="utf-8"))
 MAX_BODY_BYTES = 16 * 1024
 MAX_FUTURE_MS = 5 * 60 * 1000
-CENT = Decimal("0.01")
-# Unicode control characters, and lone surrogates (JSON can encode them, UTF-8 cannot).
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})
+# The fields a client writes freely: each is searched for a card number.
+FREE_TEXT_FIELDS = ("transactionId", "accountId", "merchantId")
+CARD_NUMBER = "looks like a card number; send no card number, in any field"
+# What bytes that are not UTF-8 become on the way in (API Gateway hands the function text), and
+# lone surrogates (a JSON escape can encode one; UTF-8 cannot): neither is text a client meant.
+REPLACEMENT_CHARACTER = "\ufffd"
+NOT_UTF8 = "is not valid UTF-8 text"
 
 _validate_document = fastjsonschema.compile(SCHEMA)
 
@@ -61,8 +69,21 @@ def _schema_error(name: str, value: Any) -> FieldError | None:
 def validate_transaction_id(value: str, field: str) -> None:
     """Raise :class:`InvalidRequest` (naming ``field``) unless ``value`` is a valid id."""
     error = _schema_error("transactionId", value)
+    if error is None and contains_card_number(value):
+        error = FieldError(field, CARD_NUMBER)
     if error:
         raise InvalidRequest("Invalid transaction id", [FieldError(field, error.message)])
+
+
+def request_body(body: str | None, base64_encoded: bool) -> str | None:
+    """The body of a proxy event as text: a base64 body must decode to UTF-8, strictly."""
+    if not base64_encoded or body is None:
+        return body
+    try:
+        return base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("The request body is not valid UTF-8 JSON",
+                             [FieldError("body", NOT_UTF8)]) from None
 
 
 def parse_transaction(body: str | None, now_ms: int) -> dict[str, Any]:
@@ -124,25 +145,45 @@ def _schema_errors(document: dict[str, Any]) -> list[FieldError]:
 def _semantic_errors(document: dict[str, Any], skip: set[str], now_ms: int) -> list[FieldError]:
     """Rules beyond the schema, for the fields not in ``skip`` (those already failed it)."""
     values = {name: value for name, value in document.items() if name not in skip}
-    errors = [FieldError(name, "must not contain control characters")
-              for name, value in values.items()
-              if isinstance(value, str)
-              and any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in value)]
+    errors = [error for name, value in values.items() if isinstance(value, str)
+              for error in [_text_error(name, value)] if error]
+    currency = values.get("currency")
+    if isinstance(currency, str) and not currencies.is_currency(currency):
+        errors.append(FieldError("currency", "is not an active ISO 4217 currency code"))
+        currency = None
     amount = values.get("amount")
-    if isinstance(amount, Decimal) and not _whole_cents(amount):
-        errors.append(FieldError("amount", "must have at most 2 decimal places"))
+    if isinstance(amount, Decimal):
+        errors += filter(None, [_decimals_error(amount, currency)])
     timestamp = values.get("timestamp")
     if isinstance(timestamp, int) and timestamp > now_ms + MAX_FUTURE_MS:
         errors.append(FieldError("timestamp", "must not be more than 5 minutes in the future"))
-    account_id = values.get("accountId")
-    if isinstance(account_id, str) and looks_like_card_number(account_id):
-        errors.append(FieldError(
-            "accountId", "looks like a card number; send the account id, never a card number"))
     return errors
 
 
-def _whole_cents(amount: Decimal) -> bool:
+def _text_error(name: str, value: str) -> FieldError | None:
+    """Bytes that were not UTF-8, control characters, a card number: the first one found."""
+    if REPLACEMENT_CHARACTER in value or any(unicodedata.category(ch) == "Cs" for ch in value):
+        return FieldError(name, NOT_UTF8)
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return FieldError(name, "must not contain control characters")
+    if name in FREE_TEXT_FIELDS and contains_card_number(value):
+        return FieldError(name, CARD_NUMBER)
+    return None
+
+
+def _decimals_error(amount: Decimal, currency: str | None) -> FieldError | None:
+    """At most the currency's decimals (2 while the currency is unknown or invalid)."""
+    places = currencies.amount_decimals(currency or "")
     try:
-        return amount.quantize(CENT) == amount
-    except InvalidOperation:  # beyond the context's precision: certainly not whole cents
-        return False
+        if amount.quantize(Decimal(1).scaleb(-places)) == amount:
+            return None
+    except InvalidOperation:  # beyond the context's precision: certainly too many decimals
+        pass
+    minor_units = currencies.MINOR_UNITS.get(currency or "")
+    if minor_units == 0:
+        return FieldError("amount", f"must be a whole number: {currency} has no minor unit")
+    if minor_units is not None and minor_units > places:
+        return FieldError("amount", f"must have at most {places} decimal places: {currency} has "
+                                    f"{minor_units}, but amounts carry at most {places} here "
+                                    f"(send {currency} to the nearest 0.01)")
+    return FieldError("amount", f"must have at most {places} decimal places")

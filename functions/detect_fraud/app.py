@@ -33,7 +33,7 @@ from common.privacy import mask_account
 from common.rules import rule_config_from_json
 from common.scoring import order_key, score
 from common.stats import shard_for
-from common.transaction import FRAUD_STATUS, NOTIFIED_AT, SUSPICIOUS, from_item
+from common.transaction import FRAUD_STATUS, NOTIFIED_AT, SUSPICIOUS, from_item, is_id_guard
 
 from detect_fraud.history import QUERIES_IN_FLIGHT, earlier_count, with_history
 from detect_fraud.verdicts import Analysis, VerdictWriter, WriteOutcome
@@ -142,7 +142,8 @@ def read_batch(records: list[dict[str, Any]]) -> StreamBatch:
     batch = StreamBatch()
     for record in records:
         sequence = record["dynamodb"]["SequenceNumber"]
-        if record.get("eventName") != "INSERT":  # the mapping filters; verdicts are MODIFYs
+        # The mapping's filter drops both already: verdicts are MODIFYs, id guards no transaction.
+        if record.get("eventName") != "INSERT" or is_id_guard(record["dynamodb"]["Keys"]):
             continue
         try:
             transaction = parse(record)

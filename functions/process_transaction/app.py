@@ -1,13 +1,26 @@
 """POST /transactions stores a transaction once; GET /transactions/{id} reads it back.
 
-Idempotency: the table's key is (transactionId, timestamp), so a PutItem conditioned on the
-item not existing guards one exact key. A client that sends its own ``transactionId`` may
-retry with another (or no) timestamp, so its id is looked up first (one Query) and compared:
-the same content is a replay (200), other content a conflict (409). Known gap: two concurrent
-*first* writes of one client id with different timestamps can both be stored.
+Idempotency: one client ``transactionId`` is one transaction, whatever the concurrency. The
+table's key is (transactionId, timestamp) and a client may retry with another timestamp, or
+none (the server's receive time then differs per attempt), so a write conditioned on its own
+key guards nothing. The id is therefore looked up first (one Query): the same content is a
+replay (200), other content a conflict (409). A new id is written together with its id guard,
+an item keyed by the id alone (``common.data_model.ID_GUARD_TIMESTAMP``), in one
+``TransactWriteItems`` whose guard must not exist: of concurrent first writes exactly one
+commits (201), and each other one, cancelled, reads what won and answers 200 or 409.
+
+Why not Powertools' idempotency utility: it keeps a second table of cached responses and
+replays the first response (a 201) where the API promises 200, and tells "in progress" apart
+from "different content" only by raising; the guard is one more item in the same table and
+the same write, and every answer is judged against the stored transaction itself.
+
+A transaction without a client id gets a fresh UUID: no other request can hold it, so it is
+one conditional PutItem, without a guard.
 """
 
 import os
+import random
+import time
 import uuid
 from typing import Any
 
@@ -20,7 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from common import environment as env
 from common import json_codec
 from common.clock import now_ms
-from common.data_model import TIMESTAMP, TRANSACTION_ID
+from common.data_model import ID_GUARD_TIMESTAMP, TIMESTAMP, TRANSACTION_ID
 from common.metrics import NAMESPACE, TRANSACTIONS_ACCEPTED, TRANSACTIONS_REJECTED
 from common.privacy import mask_account
 from common.transaction import (
@@ -28,6 +41,7 @@ from common.transaction import (
     FRAUD_STATUS,
     PENDING,
     from_item,
+    id_guard_key,
     public_view,
     to_item,
 )
@@ -35,20 +49,19 @@ from common.validation import (
     FieldError,
     InvalidRequest,
     parse_transaction,
+    request_body,
     validate_transaction_id,
 )
 
 SERVICE = "process-transaction"
 TRANSACTIONS_TABLE = os.environ[env.TRANSACTIONS_TABLE]
+# Another request's transaction on the same guard was still in flight: try again, briefly.
+CONFLICT_RETRIES = 3
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 dynamodb = boto3.client("dynamodb")
 app = APIGatewayRestResolver()
-
-
-class Conflict(Exception):
-    """The transaction id is stored with other content."""
 
 
 def _json(status: int, payload: Any) -> Response:
@@ -58,7 +71,8 @@ def _json(status: int, payload: Any) -> Response:
 
 @app.post("/transactions")
 def create_transaction() -> Response:
-    transaction = parse_transaction(app.current_event.decoded_body, now_ms())
+    event = app.current_event
+    transaction = parse_transaction(request_body(event.body, event.is_base64_encoded), now_ms())
     logger.append_keys(account=mask_account(transaction["accountId"]))
     client_id = transaction.get(TRANSACTION_ID.name)
     if client_id is not None:
@@ -68,18 +82,39 @@ def create_transaction() -> Response:
     item = {**transaction, FRAUD_STATUS: PENDING}
     item.setdefault(TRANSACTION_ID.name, str(uuid.uuid4()))
     item.setdefault(TIMESTAMP.name, now_ms())
-    try:
-        dynamodb.put_item(
-            TableName=TRANSACTIONS_TABLE, Item=to_item(item),
-            ConditionExpression="attribute_not_exists(#id)",
-            ExpressionAttributeNames={"#id": TRANSACTION_ID.name},
-            ReturnValuesOnConditionCheckFailure="ALL_OLD")
-    except dynamodb.exceptions.ConditionalCheckFailedException as error:
-        # A concurrent request stored this exact key first; judge ours against it.
-        return _replay(transaction, from_item(error.response["Item"]))
+    put = {"TableName": TRANSACTIONS_TABLE, "Item": to_item(item),
+           "ConditionExpression": "attribute_not_exists(#id)",
+           "ExpressionAttributeNames": {"#id": TRANSACTION_ID.name}}
+    if client_id is None:
+        dynamodb.put_item(**put)
+    elif not _store_with_guard(put):
+        # A concurrent request took the id first (its guard and item commit together):
+        # judge ours against what it stored.
+        stored = _find(client_id)
+        if stored is None:
+            raise RuntimeError("an id guard without its transaction")
+        return _replay(transaction, stored)
     metrics.add_metric(name=TRANSACTIONS_ACCEPTED, unit=MetricUnit.Count, value=1)
     logger.info("Transaction stored", extra={"transactionId": item[TRANSACTION_ID.name]})
     return _json(201, public_view(item))
+
+
+def _store_with_guard(put: dict[str, Any]) -> bool:
+    """Write the item and its id guard together; ``False`` when the id is already taken."""
+    guard = {**put, "Item": id_guard_key(put["Item"][TRANSACTION_ID.name]["S"])}
+    attempt = 0
+    while True:
+        try:
+            dynamodb.transact_write_items(TransactItems=[{"Put": guard}, {"Put": put}])
+            return True
+        except dynamodb.exceptions.TransactionCanceledException as error:
+            codes = {reason.get("Code") for reason in error.response["CancellationReasons"]}
+            if "ConditionalCheckFailed" in codes:
+                return False
+            if "TransactionConflict" not in codes or attempt == CONFLICT_RETRIES:
+                raise
+        attempt += 1
+        time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311
 
 
 @app.get("/transactions/<transaction_id>")
@@ -92,12 +127,15 @@ def get_transaction(transaction_id: str) -> Response:
 
 
 def _find(transaction_id: str) -> dict[str, Any] | None:
-    """The stored transaction with this id (one strongly consistent read), else ``None``."""
+    """The stored transaction with this id (one strongly consistent read), else ``None``.
+
+    The key condition skips the id guard, which sorts before every transaction."""
     page = dynamodb.query(
         TableName=TRANSACTIONS_TABLE, Limit=1, ConsistentRead=True,
-        KeyConditionExpression="#id = :id",
-        ExpressionAttributeNames={"#id": TRANSACTION_ID.name},
-        ExpressionAttributeValues={":id": {"S": transaction_id}})
+        KeyConditionExpression="#id = :id AND #timestamp > :guard",
+        ExpressionAttributeNames={"#id": TRANSACTION_ID.name, "#timestamp": TIMESTAMP.name},
+        ExpressionAttributeValues={":id": {"S": transaction_id},
+                                   ":guard": {"N": str(ID_GUARD_TIMESTAMP)}})
     return from_item(page["Items"][0]) if page["Items"] else None
 
 

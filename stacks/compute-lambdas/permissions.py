@@ -88,7 +88,9 @@ def function_grants(
     ]
     grants = {
         PROCESS_TRANSACTION.id: [
-            # PutItem: the conditional first write; Query: GET by id and the replay lookup.
+            # PutItem: the conditional first write, alone or with its id guard in one
+            # TransactWriteItems (whose Puts IAM checks as PutItem); Query: GET by id and the
+            # replay lookup.
             Grant("StoreAndReadTransactions", ("dynamodb:PutItem", "dynamodb:Query"), (table,)),
             # Decrypt: the environment variables and the table, both under the project key.
             Grant("UseProjectKey", ("kms:Decrypt",), (key,)),

@@ -11,7 +11,7 @@ from shared.lambdas import (
     ALERTS_MAXIMUM_CONCURRENCY,
     NOTIFY_TEAM,
     STREAM_BISECT_BATCH_ON_FUNCTION_ERROR,
-    STREAM_EVENT_NAMES,
+    STREAM_FILTER_PATTERN,
     STREAM_MAXIMUM_RECORD_AGE_SECONDS,
     STREAM_MAXIMUM_RETRY_ATTEMPTS,
     STREAM_STARTING_POSITION,
@@ -27,7 +27,7 @@ def stream_trigger(name: str, settings: Settings, stream_arn: pulumi.Input[str],
                    opts: pulumi.ResourceOptions) -> aws.lambda_.EventSourceMapping:
     """New transactions → detect-fraud, with partial batch failures and a dead-letter queue.
 
-    Only INSERT records reach the function (the filter is evaluated by Lambda, for free);
+    Only new transactions reach the function (the filter is evaluated by Lambda, for free);
     a failing record is retried alone after bisection, then sent to the analysis DLQ.
     """
     return aws.lambda_.EventSourceMapping(
@@ -37,8 +37,7 @@ def stream_trigger(name: str, settings: Settings, stream_arn: pulumi.Input[str],
         starting_position=STREAM_STARTING_POSITION,
         batch_size=settings.stream_batch_size,
         maximum_batching_window_in_seconds=settings.stream_batch_window_seconds,
-        filter_criteria={"filters": [{"pattern": json.dumps(
-            {"eventName": list(STREAM_EVENT_NAMES)})}]},
+        filter_criteria={"filters": [{"pattern": json.dumps(STREAM_FILTER_PATTERN)}]},
         function_response_types=["ReportBatchItemFailures"],
         bisect_batch_on_function_error=STREAM_BISECT_BATCH_ON_FUNCTION_ERROR,
         maximum_retry_attempts=STREAM_MAXIMUM_RETRY_ATTEMPTS,

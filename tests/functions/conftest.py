@@ -5,6 +5,7 @@ data layer. A handler module is imported once its environment is set, as a cold 
 """
 
 import importlib
+import importlib.util
 import io
 import json
 from types import ModuleType
@@ -133,6 +134,20 @@ def load_handler(package: str) -> ModuleType:
     """Import ``<package>.app`` afresh: settings and clients are read at import."""
     module = importlib.import_module(f"{package}.app")
     return importlib.reload(module)
+
+
+def handler_instances(package: str, count: int) -> list[ModuleType]:
+    """``count`` separate imports of ``<package>.app``, as ``count`` Lambda instances hold it:
+    each with its own resolver, clients and per-invocation state, so threads may invoke them
+    side by side."""
+    origin = importlib.util.find_spec(f"{package}.app").origin
+    instances = []
+    for number in range(count):
+        spec = importlib.util.spec_from_file_location(f"{package}.app_instance_{number}", origin)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        instances.append(module)
+    return instances
 
 
 @pytest.fixture(scope="session")

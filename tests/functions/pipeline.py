@@ -7,7 +7,7 @@ from typing import Any
 
 from common import json_codec
 from common.stats import DayTotals
-from common.transaction import from_item, to_item
+from common.transaction import from_item, is_id_guard, to_item
 
 from shared.outputs import DataOutputs
 from tests.functions.events import sqs_event, stream_event
@@ -41,11 +41,23 @@ def analyse(detect_app, context, items, first_sequence: int = 100) -> list[str]:
 
 
 def stored(session, outputs: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """Every transaction in the table, by id."""
+    """Every transaction in the table, by id (id guards left out)."""
     table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
     pages = session.client("dynamodb").get_paginator("scan").paginate(TableName=table)
-    return {item["transactionId"]: item
-            for page in pages for item in map(from_item, page["Items"])}
+    return {item["transactionId"]["S"]: from_item(item)
+            for page in pages for item in page["Items"] if not is_id_guard(item)}
+
+
+def stored_with_id(session, outputs: Mapping[str, str], transaction_id: str,
+                   ) -> tuple[list[dict[str, Any]], int]:
+    """The transactions the table holds under ``transaction_id``, and how many id guards
+    (a strongly consistent read of the whole partition)."""
+    items = session.client("dynamodb").query(
+        TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME], ConsistentRead=True,
+        KeyConditionExpression="transactionId = :id",
+        ExpressionAttributeValues={":id": {"S": transaction_id}})["Items"]
+    guards = [item for item in items if is_id_guard(item)]
+    return [from_item(item) for item in items if not is_id_guard(item)], len(guards)
 
 
 def stats_items(session, outputs: Mapping[str, str], day: str = DAY) -> list[dict[str, Any]]:

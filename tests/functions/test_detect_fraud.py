@@ -134,6 +134,17 @@ def test_other_events_than_insert_are_skipped(detect_app, context, session, outp
     assert stats_items(session, outputs) == []
 
 
+def test_an_id_guard_in_the_stream_is_no_transaction(detect_app, context, session, outputs):
+    """The mapping's filter drops id guards; should one arrive anyway, it is skipped."""
+    item = transaction(1, amount="20000.00")
+    store(session, outputs, [item])
+    guard = stream_record({"transactionId": item["transactionId"], "timestamp": 0}, 5)
+    event = {"Records": [guard, stream_record(item, 6)]}
+    assert detect_app.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert stored(session, outputs)["txn-00001"]["fraudStatus"] == "SUSPICIOUS"
+    assert day_totals(session, outputs).transactions == 1
+
+
 def test_one_unreadable_record_is_reported_alone(detect_app, context, session, outputs):
     items = [transaction(n, f"acc-{n}") for n in range(4)]
     store(session, outputs, items)

@@ -1,12 +1,13 @@
 """process-transaction: the API's status codes, exact amounts, idempotency and logs."""
 
+import base64
 import json
 from decimal import Decimal
 
 import pytest
 from common import json_codec
 from common.clock import now_ms
-from common.transaction import from_item, to_item
+from common.transaction import from_item, id_guard_key, is_id_guard, to_item
 
 from shared.outputs import DataOutputs
 from shared.provisioning import provision_data_layer
@@ -33,9 +34,19 @@ def get(app, context, transaction_id):
     return response["statusCode"], json_codec.loads(response["body"]), response
 
 
-def stored_items(dynamodb, outputs):
+def raw_items(dynamodb, outputs):
+    """Every transaction in the table in DynamoDB's typed JSON (the id guards left out)."""
     table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
-    return [from_item(item) for item in dynamodb.scan(TableName=table)["Items"]]
+    return [item for item in dynamodb.scan(TableName=table)["Items"] if not is_id_guard(item)]
+
+
+def stored_items(dynamodb, outputs):
+    return [from_item(item) for item in raw_items(dynamodb, outputs)]
+
+
+def id_guards(dynamodb, outputs):
+    table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
+    return [item for item in dynamodb.scan(TableName=table)["Items"] if is_id_guard(item)]
 
 
 # ---- 201 / 200 / 409 ----
@@ -63,8 +74,7 @@ def test_amounts_stay_exact_decimals_from_body_to_table_to_response(process_app,
     status, _, response = post(process_app, context, text)
     assert status == 201
     assert '"amount":999999.99' in response["body"]
-    table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
-    raw = dynamodb.scan(TableName=table)["Items"][0]
+    [raw] = raw_items(dynamodb, outputs)
     assert raw["amount"] == {"N": "999999.99"}
     status, _, response = get(process_app, context, "exact-1")
     assert '"amount":999999.99' in response["body"]
@@ -78,7 +88,7 @@ def test_amounts_are_stored_in_dynamodbs_canonical_form(process_app, context, ou
     status, _, response = post(process_app, context, text)
     assert status == 201
     assert f'"amount":{stored_as},' in response["body"]
-    raw = dynamodb.scan(TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME])["Items"][0]
+    [raw] = raw_items(dynamodb, outputs)
     assert raw["amount"] == {"N": stored_as}
 
 
@@ -124,20 +134,31 @@ def test_the_same_id_with_other_content_is_a_409_and_changes_nothing(
 
 
 @pytest.mark.parametrize(("competitor_amount", "expected"), [("125.40", 200), ("99.99", 409)])
-def test_a_concurrent_first_write_of_the_same_key_is_judged_by_content(
+def test_a_concurrent_first_write_of_the_same_id_is_judged_by_content(
         process_app, context, outputs, dynamodb, on_call, competitor_amount, expected):
-    """Another request stores the same key between our lookup and our conditional put."""
-    timestamp = now_ms() - 5000
-    competitor = {**VALID, "transactionId": "race-1", "timestamp": timestamp,
+    """Another request stores the id, at another timestamp, between our lookup and our write."""
+    competitor = {**VALID, "transactionId": "race-1", "timestamp": now_ms() - 5000,
                   "amount": Decimal(competitor_amount), "fraudStatus": "PENDING"}
     table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
-    on_call(process_app.dynamodb, "dynamodb.PutItem", lambda **_: dynamodb.put_item(
-        TableName=table, Item=to_item(competitor)))
-    status, _, _ = post(process_app, context,
-                        {**VALID, "transactionId": "race-1", "timestamp": timestamp})
+    on_call(process_app.dynamodb, "dynamodb.TransactWriteItems", lambda **_: (
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": id_guard_key("race-1")}},
+            {"Put": {"TableName": table, "Item": to_item(competitor)}}])))
+    status, _, _ = post(process_app, context, {**VALID, "transactionId": "race-1"})
     assert status == expected
-    assert len(stored_items(dynamodb, outputs)) == 1
-    assert stored_items(dynamodb, outputs)[0]["amount"] == Decimal(competitor_amount)
+    [item] = stored_items(dynamodb, outputs)
+    assert item["amount"] == Decimal(competitor_amount)
+
+
+def test_a_client_id_is_stored_with_its_guard_and_a_server_id_without(process_app, context,
+                                                                      outputs, dynamodb):
+    assert post(process_app, context, {**VALID, "transactionId": "guarded-1"})[0] == 201
+    assert post(process_app, context, VALID)[0] == 201
+    [guard] = id_guards(dynamodb, outputs)
+    assert guard == id_guard_key("guarded-1")  # its key alone: no index entry, no verdict
+    status, body, _ = get(process_app, context, "guarded-1")
+    assert (status, body["accountId"], body["fraudStatus"]) == (200, VALID["accountId"],
+                                                                 "PENDING")
 
 
 # ---- 400 ----
@@ -176,9 +197,21 @@ BAD_REQUESTS = {
     "fractional timestamp": (_body(timestamp=Decimal("1700000000000.5")), ["timestamp"]),
     "card number as account": (_body(accountId="4111111111111111"), ["accountId"]),
     "19-digit card number": (_body(accountId="4000000000000000006"), ["accountId"]),
+    "card number with dashes": (_body(accountId="4111-1111-1111-1111"), ["accountId"]),
+    "another card with dashes": (_body(accountId="5555-5555-5555-4444"), ["accountId"]),
+    "card number with underscores": (_body(accountId="4111_1111_1111_1111"), ["accountId"]),
+    "card number inside an account": (_body(accountId="acct-4111111111111111"), ["accountId"]),
+    "card number in merchant": (_body(merchantId="Shop 5555 5555.5555 4444"), ["merchantId"]),
+    "card number as transaction id": (_body(transactionId="x_378282246310005"),
+                                      ["transactionId"]),
+    "unknown currency": (_body(currency="ZZZ"), ["currency"]),
+    "funds code": (_body(currency="USN"), ["currency"]),
+    "yen with decimals": (_body(currency="JPY", amount=Decimal("100.50")), ["amount"]),
+    "dinar's third decimal": (_body(currency="BHD", amount=Decimal("12.345")), ["amount"]),
     "newline in merchant": (_body(merchantId="shop\nname"), ["merchantId"]),
     "C1 control in merchant": (_body(merchantId="shop\u0085name"), ["merchantId"]),
     "lone surrogate": (_body().replace("merchant-42", "\\ud800"), ["merchantId"]),
+    "bytes that were not UTF-8": (_body(merchantId="caf\ufffd"), ["merchantId"]),
     "several problems": (_body(currency="eur", amount=Decimal("1.001"), country="x"),
                          ["currency", "country", "amount"]),
 }
@@ -195,9 +228,61 @@ def test_bad_input_is_a_400_naming_each_field_and_stores_nothing(
     assert stored_items(dynamodb, outputs) == []
 
 
-def test_the_card_number_rejection_says_why(process_app, context):
-    _, body, _ = post(process_app, context, {**VALID, "accountId": "4111111111111111"})
-    assert "looks like a card number" in body["errors"][0]["message"]
+@pytest.mark.parametrize(("field", "value"), [
+    ("accountId", "4111-1111-1111-1111"), ("merchantId", "pay 4111 1111 1111 1111 now"),
+    ("transactionId", "t-5555555555554444")])
+def test_a_card_number_is_named_by_field_and_never_echoed_or_logged(
+        process_app, context, log_lines, field, value):
+    logs = log_lines(process_app)
+    status, body, response = post(process_app, context, {**VALID, field: value})
+    assert status == 400
+    assert body["errors"] == [{"field": field, "message": "looks like a card number; send no "
+                                                          "card number, in any field"}]
+    digits = "".join(ch for ch in value if ch.isdigit())
+    written = response["body"] + json.dumps(logs())
+    assert digits[-12:] not in written.replace("-", "").replace(" ", "")
+
+
+def test_a_card_number_as_the_id_of_a_get_is_refused_without_echo(process_app, context):
+    status, body, response = get(process_app, context, "4111111111111111")
+    assert (status, body["errors"][0]["field"]) == (400, "id")
+    assert "4111" not in response["body"]
+
+
+@pytest.mark.parametrize(("currency", "amount", "stored_as"), [
+    ("JPY", "100", "100"), ("BHD", "12.34", "12.34"), ("KWD", "5.10", "5.1"),
+    ("CLP", "1500", "1500"), ("XOF", "2500", "2500"), ("USD", "0.01", "0.01")])
+def test_amounts_may_have_their_currency_s_decimals_up_to_two(process_app, context, outputs,
+                                                              dynamodb, currency, amount,
+                                                              stored_as):
+    text = _body(currency=currency).replace("125.40", amount)
+    assert post(process_app, context, text)[0] == 201
+    [item] = stored_items(dynamodb, outputs)
+    assert (item["currency"], item["amount"]) == (currency, Decimal(stored_as))
+
+
+@pytest.mark.parametrize(("currency", "amount", "message"), [
+    ("JPY", "100.50", "must be a whole number: JPY has no minor unit"),
+    ("BHD", "12.345", "must have at most 2 decimal places: BHD has 3, but amounts carry at most"
+                      " 2 here (send BHD to the nearest 0.01)"),
+    ("EUR", "1.001", "must have at most 2 decimal places"),
+])
+def test_the_decimals_rule_says_what_the_currency_allows(process_app, context, currency, amount,
+                                                         message):
+    _, body, _ = post(process_app, context, _body(currency=currency).replace("125.40", amount))
+    assert body["errors"] == [{"field": "amount", "message": message}]
+
+
+def test_a_base64_body_that_is_not_utf8_is_a_400_and_stores_nothing(process_app, context,
+                                                                    outputs, dynamodb):
+    raw = _body().replace("merchant-42", "caf\u00e9").encode("latin-1")  # é as one byte
+    event = api_event("POST", COLLECTION, None)
+    event |= {"body": base64.b64encode(raw).decode(), "isBase64Encoded": True}
+    response = process_app.lambda_handler(event, context)
+    body = json_codec.loads(response["body"])
+    assert (response["statusCode"], body["errors"]) == (400, [
+        {"field": "body", "message": "is not valid UTF-8 text"}])
+    assert stored_items(dynamodb, outputs) == []
 
 
 @pytest.mark.parametrize(("account_id", "accepted"), [
@@ -311,4 +396,7 @@ def test_post_is_one_write_and_get_one_read(process_app, context):
     assert dict(calls.counts) == {"DynamoDB.Query": 1}
     with AwsCalls(process_app.dynamodb) as calls:
         assert post(process_app, context, {**VALID, "transactionId": "keyed"})[0] == 201
-    assert dict(calls.counts) == {"DynamoDB.Query": 1, "DynamoDB.PutItem": 1}
+    assert dict(calls.counts) == {"DynamoDB.Query": 1, "DynamoDB.TransactWriteItems": 1}
+    with AwsCalls(process_app.dynamodb) as calls:
+        assert post(process_app, context, {**VALID, "transactionId": "keyed"})[0] == 200
+    assert dict(calls.counts) == {"DynamoDB.Query": 1}

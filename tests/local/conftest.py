@@ -21,7 +21,7 @@ import boto3
 import pytest
 from common.data_model import STATS_DAY
 from common.stats import DayTotals
-from common.transaction import from_item
+from common.transaction import from_item, is_id_guard
 
 from local_mode.environment import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from local_mode.outbox import read_digests
@@ -94,19 +94,24 @@ class Local:
         text = body if isinstance(body, str) else json.dumps(body)
         return self.request("POST", "/transactions", text, {"Content-Type": "application/json"})
 
-    def stored(self, transaction_id: str) -> list[dict[str, Any]]:
-        """Every item the table holds with this id (a strongly consistent read)."""
-        items = self.client("dynamodb").query(
+    def id_items(self, transaction_id: str) -> list[dict[str, Any]]:
+        """Every item the table holds with this id, its id guard included (typed JSON, a
+        strongly consistent read)."""
+        return self.client("dynamodb").query(
             TableName=self.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME], ConsistentRead=True,
             KeyConditionExpression="transactionId = :id",
             ExpressionAttributeValues={":id": {"S": transaction_id}})["Items"]
-        return [from_item(item) for item in items]
+
+    def stored(self, transaction_id: str) -> list[dict[str, Any]]:
+        """Every transaction the table holds with this id (its id guard left out)."""
+        return [from_item(item) for item in self.id_items(transaction_id)
+                if not is_id_guard(item)]
 
     def all_transactions(self) -> dict[str, dict[str, Any]]:
         pages = self.client("dynamodb").get_paginator("scan").paginate(
             TableName=self.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME], ConsistentRead=True)
-        return {item["transactionId"]: item
-                for page in pages for item in map(from_item, page["Items"])}
+        return {item["transactionId"]["S"]: from_item(item)
+                for page in pages for item in page["Items"] if not is_id_guard(item)}
 
     def day_totals(self, day: str) -> DayTotals:
         pages = self.client("dynamodb").get_paginator("query").paginate(

@@ -2,7 +2,7 @@
 what gets checkpointed, retried, split and dead-lettered."""
 
 from local_mode.functions import FunctionError
-from local_mode.stream_poller import BatchDelivery, first_failure
+from local_mode.stream_poller import BatchDelivery, StreamMapping, first_failure
 
 RETRIES = 3
 
@@ -90,3 +90,15 @@ def test_failures_naming_no_record_of_the_batch_fail_all_of_it():
                                                          {"itemIdentifier": "101"}]}) == 1
     assert first_failure(records, {"batchItemFailures": [{"itemIdentifier": "999"}]}) == 0
     assert first_failure(records, {"batchItemFailures": [{"itemIdentifier": ""}]}) == 0
+
+
+def test_the_filter_passes_new_transactions_only():
+    mapping = StreamMapping(batch_size=100, batch_window_seconds=1)
+
+    def record(event_name: str, timestamp: str) -> dict:
+        keys = {"transactionId": {"S": "t-1"}, "timestamp": {"N": timestamp}}
+        return {"eventName": event_name, "dynamodb": {"Keys": keys, "NewImage": keys}}
+
+    assert mapping.filter_pattern.matches_event(record("INSERT", "1714564800000"))
+    assert not mapping.filter_pattern.matches_event(record("MODIFY", "1714564800000"))
+    assert not mapping.filter_pattern.matches_event(record("INSERT", "0"))  # an id guard

@@ -275,8 +275,10 @@ def test_stream_mapping_feeds_detect_fraud_new_transactions_only(chain, configur
     assert inputs["batchSize"] == configuration.settings.stream_batch_size
     assert inputs["maximumBatchingWindowInSeconds"] == (
         configuration.settings.stream_batch_window_seconds)
+    # New items only, and of those not the id guards (sort key 0) written beside client ids.
     assert [json.loads(f["pattern"]) for f in inputs["filterCriteria"]["filters"]] == [
-        {"eventName": ["INSERT"]}]
+        {"eventName": ["INSERT"],
+         "dynamodb": {"Keys": {"timestamp": {"N": [{"anything-but": ["0"]}]}}}}]
     assert inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
     assert inputs["bisectBatchOnFunctionError"] is True
     assert inputs["maximumRetryAttempts"] == 3

@@ -1,0 +1,34 @@
+"""The currency list: generated from the pinned ISO 4217 publication, and read as it says."""
+
+import importlib.util
+from pathlib import Path
+
+from common import currencies
+
+GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "iso4217_currencies.py"
+
+
+def generator():
+    spec = importlib.util.spec_from_file_location("iso4217_currencies", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_list_is_what_the_pinned_iso_publication_gives():
+    module = generator()
+    assert module.TARGET.read_text(encoding="utf-8") == module.render(), (
+        "functions/common/currencies.json is out of date: run scripts/iso4217_currencies.py")
+
+
+def test_the_list_holds_active_currencies_with_their_minor_units_only():
+    units = currencies.MINOR_UNITS
+    assert (units["EUR"], units["USD"], units["JPY"], units["BHD"], units["KWD"]) == (
+        2, 2, 0, 3, 3)
+    assert not {"ZZZ", "XXX", "XTS", "XAU", "XDR", "USN", "CLF", "BOV"} & set(units)
+    assert currencies.PUBLISHED == "2026-01-01"
+
+
+def test_an_amount_has_its_currency_s_decimals_and_never_more_than_two():
+    assert [currencies.amount_decimals(code) for code in ("EUR", "JPY", "BHD", "UYW")] == [
+        2, 0, 2, 2]
