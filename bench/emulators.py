@@ -31,7 +31,7 @@ from bench.capacity import item_size, read_units
 from local_mode.emulator import speed_up_dynamodb
 from local_mode.environment import patched_environ
 from local_mode.functions import LambdaContext
-from shared.lambdas import LAMBDAS, function_environment
+from shared.lambdas import LAMBDAS, alert_claim_environment, function_environment
 from shared.provisioning import provision_data_layer
 from shared.settings import DEFAULT_REGION
 from tests.functions.aws_calls import AwsCalls
@@ -228,7 +228,7 @@ def emulated_platform(suffix: str, progress: Callable[[str], None] | None = None
         outputs = provision_data_layer(suffix, session)
         variables: dict[str, str] = {}
         for spec in LAMBDAS:
-            variables |= function_environment(spec, outputs)
+            variables |= function_environment(spec, outputs) | alert_claim_environment(spec)
         with patched_environ(variables):
             platform = EmulatedPlatform(outputs, session, {
                 spec.package: importlib.reload(importlib.import_module(f"{spec.package}.app"))

@@ -44,7 +44,9 @@ LOG_DIR = "logs"
 CHECKPOINTS_FILE = "stream-checkpoints.json"
 # Locally a failed alert is visible again after this long (the queue says 300 s, for Lambda).
 ALERT_RETRY_DELAY_SECONDS = 2
-# Long enough for the batching window and an invocation, so a held message never reappears.
+# Long enough for the batching window and an invocation, so a held message never reappears;
+# notify-team's claims expire by then (shared.lambdas.alert_claim_seconds), so a message a
+# killed local mode held is published again once it is back.
 ALERT_HOLD_SECONDS = (lambdas.ALERTS_BATCH_WINDOW_SECONDS + lambdas.NOTIFY_TEAM.timeout_seconds
                       + 10)
 OUTBOX_HOLD_SECONDS = 30
@@ -106,7 +108,8 @@ def local_function(spec: LambdaSpec, settings: Settings, outputs: Mapping[str, s
                    log_dir: Path, instances: int = 1) -> LocalFunction:
     """``spec``'s function with the environment the compute stack gives it."""
     name = resource_name("lambda", spec.id, settings.environment_suffix)
-    environment = {**function_environment(spec, outputs), **runtime_environment(spec, settings)}
+    environment = {**function_environment(spec, outputs),
+                   **runtime_environment(spec, settings, alerts_hidden_seconds=ALERT_HOLD_SECONDS)}
     arn = f"arn:aws:lambda:{settings.region}:{outputs[DataOutputs.ACCOUNT_ID]}:function:{name}"
     return LocalFunction(spec, name=name, arn=arn, environment=environment,
                          memory_mb=settings.lambda_memory_mb, log_dir=log_dir,

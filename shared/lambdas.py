@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from common import environment as env
 from common.data_model import ID_GUARD_TIMESTAMP, TIMESTAMP
 
+from shared.data_layer import ALERTS
 from shared.outputs import DataOutputs
 
 if TYPE_CHECKING:  # shared.settings reads this catalog (function ids, the API's budget)
@@ -31,6 +32,8 @@ class LambdaSpec:
     environment: tuple[tuple[str, str], ...]
     # Environment variable → the Settings attribute that fills it.
     settings_environment: tuple[tuple[str, str], ...] = ()
+    # Environment variables told how long a claim on an alert holds (alert_claim_seconds).
+    alert_claim_environment: tuple[str, ...] = ()
 
     @property
     def handler(self) -> str:
@@ -72,6 +75,7 @@ NOTIFY_TEAM = LambdaSpec(
         (env.TRANSACTIONS_TABLE, DataOutputs.TRANSACTIONS_TABLE_NAME),
         (env.NOTIFICATIONS_TOPIC_ARN, DataOutputs.NOTIFICATIONS_TOPIC_ARN),
     ),
+    alert_claim_environment=(env.ALERT_CLAIM_SECONDS,),
 )
 GENERATE_REPORT = LambdaSpec(
     id="generate-report",
@@ -119,12 +123,36 @@ ALERTS_BATCH_WINDOW_SECONDS = 5
 ALERTS_MAXIMUM_CONCURRENCY = 2
 
 
-def runtime_environment(spec: LambdaSpec, settings: "Settings") -> dict[str, str]:
+def alert_claim_seconds(hidden_seconds: int) -> int:
+    """How long notify-team's claim on an alert holds, given how long the alerts queue hides a
+    message it handed out (``hidden_seconds``: the queue's visibility timeout in AWS, the local
+    mode's shorter hold): a crashed invocation claimed within the batching window after the
+    receive and was gone by its timeout, so the claim has expired when its message is back
+    and the redelivery publishes the alert again; in AWS it also outlives any invocation."""
+    claim = hidden_seconds - ALERTS_BATCH_WINDOW_SECONDS - NOTIFY_TEAM.timeout_seconds
+    if claim <= 0:
+        raise ValueError(f"a message hidden {hidden_seconds} s leaves no time for a claim")
+    return claim
+
+
+def alert_claim_environment(spec: LambdaSpec,
+                            hidden_seconds: int = ALERTS.visibility_timeout_seconds,
+                            ) -> dict[str, str]:
+    """``spec``'s claim-expiry variables for a queue that hides messages ``hidden_seconds``."""
+    return {variable: str(alert_claim_seconds(hidden_seconds))
+            for variable in spec.alert_claim_environment}
+
+
+def runtime_environment(spec: LambdaSpec, settings: "Settings",
+                        alerts_hidden_seconds: int = ALERTS.visibility_timeout_seconds,
+                        ) -> dict[str, str]:
     """What a function's environment holds besides its data-layer settings: Powertools' own,
-    and the configuration values the function reads (detect-fraud's rule overrides)."""
+    the configuration values the function reads (detect-fraud's rule overrides), and how long
+    notify-team's claims hold (from how long the alerts queue hides a received message)."""
     return {"POWERTOOLS_SERVICE_NAME": spec.id, "POWERTOOLS_LOG_LEVEL": "INFO",
             **{variable: getattr(settings, attribute)
-               for variable, attribute in spec.settings_environment}}
+               for variable, attribute in spec.settings_environment},
+            **alert_claim_environment(spec, alerts_hidden_seconds)}
 
 
 def function_environment(spec: LambdaSpec, data_outputs: Mapping[str, T]) -> dict[str, T]:

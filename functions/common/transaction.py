@@ -23,7 +23,9 @@ FRAUD_SCORE = "fraudScore"
 FRAUD_REASONS = "fraudReasons"  # rule codes
 FRAUD_REASON_DETAILS = "fraudReasonDetails"  # each rule's value seen and threshold (internal)
 ANALYZED_AT = "analyzedAt"
-NOTIFIED_AT = "notifiedAt"  # set once, when the alert is claimed for a digest (internal)
+# notify-team's claim on the alert (epoch ms, until it expires), then the digest's confirmation.
+ALERT_CLAIMED_AT = "alertClaimedAt"  # internal
+NOTIFIED_AT = "notifiedAt"  # set once a digest holding the alert was published (internal)
 
 # The client's fields, in the order of the JSON schema.
 CLIENT_FIELDS = (TRANSACTION_ID.name, ACCOUNT_ID.name, "amount", "currency", "merchantId",

@@ -1,12 +1,15 @@
 """The digest email: a short subject (SNS allows 100 characters) and a plain-text body.
 
 Pure, so its wording is tested without SNS. SNS caps a message at 256 KB; a batch large
-enough to pass that lists its first alerts and says how many more it holds.
+enough to pass that lists its first alerts and says how many more it holds. An alert that an
+earlier digest may already have carried (its sender crashed before confirming it) is marked
+"repeated", so the team does not count it twice. Amounts show their currency's decimals.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from common import currencies
 from common.alerts import Alert
 from common.clock import iso
 
@@ -23,13 +26,18 @@ class Digest:
     alert_count: int
 
 
+REPEATED = ("   repeated: an earlier digest may have listed this alert already "
+            "(its sending was interrupted)")
+
+
 def _amount(alert: Alert) -> str:
-    return f"{alert.amount:,.2f} {alert.currency}"
+    return f"{alert.amount:,.{currencies.amount_decimals(alert.currency)}f} {alert.currency}"
 
 
-def _entry(number: int, alert: Alert) -> str:
+def _entry(number: int, alert: Alert, repeated: bool) -> str:
     lines = [
         f"{number}. {alert.transaction_id}  score {alert.score}",
+        *([REPEATED] if repeated else []),
         f"   account {alert.account}  amount {_amount(alert)}  "
         f"merchant {alert.merchant_id}  country {alert.country}",
         f"   time {iso(alert.timestamp)}  analysed {alert.analyzed_at}",
@@ -38,8 +46,9 @@ def _entry(number: int, alert: Alert) -> str:
     return "\n".join(lines)
 
 
-def build_digest(alerts: Sequence[Alert]) -> Digest:
-    """The digest of ``alerts`` (at least one), highest score first."""
+def build_digest(alerts: Sequence[Alert], repeated: Collection[str] = ()) -> Digest:
+    """The digest of ``alerts`` (at least one), highest score first; the transactions in
+    ``repeated`` are marked as possibly sent before."""
     ordered = sorted(alerts, key=lambda alert: (-alert.score, alert.timestamp,
                                                 alert.transaction_id))
     max_score = ordered[0].score
@@ -47,10 +56,14 @@ def build_digest(alerts: Sequence[Alert]) -> Digest:
     subject = f"{len(ordered)} suspicious {noun} (max score {max_score})"
     header = (f"The fraud detection platform flagged {len(ordered)} suspicious {noun}.\n"
               "Review each one; the daily report lists every flagged transaction of the day.\n")
+    repeats = sum(alert.transaction_id in repeated for alert in ordered)
+    if repeats:
+        header += (f"{repeats} of them may repeat an entry of an earlier digest (marked "
+                   "repeated).\n")
     entries: list[str] = []
     size = len(header.encode())
     for number, alert in enumerate(ordered, start=1):
-        entry = _entry(number, alert)
+        entry = _entry(number, alert, alert.transaction_id in repeated)
         size += len(entry.encode()) + 2
         if size > BODY_LIMIT_BYTES:
             entries.append(f"... and {len(ordered) - number + 1} more (message size limit).")

@@ -117,7 +117,7 @@ def function_grants(
             Grant("ConsumeAlerts",
                   ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
                   (data[DataOutputs.ALERTS_QUEUE_ARN],)),
-            # The conditional notifiedAt claim (and its rollback when SNS fails).
+            # Claim an alert, then confirm it (notifiedAt) or release the claim if SNS fails.
             Grant("MarkAlertsNotified", ("dynamodb:UpdateItem",), (table,)),
             Grant("PublishDigests", ("sns:Publish",), (data[DataOutputs.NOTIFICATIONS_TOPIC_ARN],)),
             # Decrypt: the queue's messages; GenerateDataKey: publishing to the encrypted topic.

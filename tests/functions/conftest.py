@@ -19,7 +19,7 @@ from common.environment import RULE_OVERRIDES
 
 from local_mode.emulator import speed_up_dynamodb
 from local_mode.functions import LambdaContext
-from shared.lambdas import LAMBDAS, function_environment
+from shared.lambdas import LAMBDAS, alert_claim_environment, function_environment
 from shared.outputs import DataOutputs
 from shared.provisioning import provision_data_layer
 
@@ -122,7 +122,7 @@ def environment(data_layer) -> dict[str, str]:
     """Every function's environment variables, set in this process for the session."""
     variables: dict[str, str] = {}
     for spec in LAMBDAS:
-        variables |= function_environment(spec, data_layer)
+        variables |= function_environment(spec, data_layer) | alert_claim_environment(spec)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in variables.items():
             patch.setenv(name, value)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from shared.lambdas import LAMBDAS, LambdaSpec, function_environment, write_archive_layout
+from shared.lambdas import (
+    LAMBDAS,
+    LambdaSpec,
+    alert_claim_environment,
+    function_environment,
+    write_archive_layout,
+)
 from shared.outputs import DataOutputs
 
 FAKE_OUTPUTS = {value: f"example-{value}" for name, value in vars(DataOutputs).items()
@@ -20,7 +26,7 @@ def run_in_archive(spec: LambdaSpec, root: Path, code: str, **extra_env: str):
         # No credentials anywhere: not in the environment, files or instance metadata.
         "AWS_CONFIG_FILE": str(root / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(root / "none"),
         "AWS_EC2_METADATA_DISABLED": "true",
-        **function_environment(spec, FAKE_OUTPUTS), **extra_env,
+        **function_environment(spec, FAKE_OUTPUTS), **alert_claim_environment(spec), **extra_env,
     }
     return subprocess.run([sys.executable, "-c", code], cwd=root, env=environment,
                           capture_output=True, text=True, timeout=60, check=False)

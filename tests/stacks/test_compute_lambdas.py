@@ -155,6 +155,17 @@ def test_only_detect_fraud_reads_the_rule_overrides(chain, configuration):
     assert detect["variables"][env.RULE_OVERRIDES] == "{}"
 
 
+def test_only_notify_team_reads_its_claim_expiry_from_the_alerts_queue_s_visibility(
+        chain, configuration):
+    """300 s visibility - 5 s batching window - 45 s timeout: a claim expires before SQS hands
+    a crashed invocation's messages out again, and outlives any invocation."""
+    run = chain[COMPUTE]
+    for spec in LAMBDAS:
+        variables = function_named(run, spec.id, configuration).inputs["environment"]["variables"]
+        assert variables.get(env.ALERT_CLAIM_SECONDS) == (
+            "250" if spec.id == "notify-team" else None)
+
+
 def test_rule_overrides_reach_detect_fraud_canonicalised():
     run = run_layer(COMPUTE, config={"fraud:ruleOverrides": '{"velocityWeight":40}'},
                     upstream=run_chain(DEFAULT).upstream_of(COMPUTE))
