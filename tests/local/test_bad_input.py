@@ -33,6 +33,13 @@ CASES = [
     ("over-size body", _case("bad-big").replace("{", "{" + " " * 17_000, 1), "body"),
     ("over-long field", _case("bad-long", merchantId="m" * 20_000), "merchantId"),
     ("card number as account", _case("bad-card", accountId="4111111111111111"), "accountId"),
+    ("grouped card number", _case("bad-dashes", accountId="5555-5555-5555-4444"), "accountId"),
+    ("card number in an account", _case("bad-acct", accountId="acct-4111111111111111"),
+     "accountId"),
+    ("card number in merchant", _case("bad-shop", merchantId="Shop 4111 1111.1111_1111"),
+     "merchantId"),
+    ("unknown currency", _case("bad-zzz", currency="ZZZ"), "currency"),
+    ("yen with decimals", _case("bad-yen", currency="JPY", amount=100.5), "amount"),
     ("future timestamp", _case("bad-future", timestamp=NOW_MS + 3_600_000), "timestamp"),
     ("three decimals", _case("bad-cents", amount=1.005), "amount"),
     ("zero amount", _case("bad-zero", amount=0), "amount"),
@@ -57,7 +64,17 @@ def test_bad_input_is_400_naming_each_field_and_stores_nothing(local, name, body
     for field in fields.split():
         assert field in named, f"{field} is not named in {named}"
     transaction_id = "bad-" + body.split('"bad-', 1)[1].split('"', 1)[0]
-    assert local.stored(transaction_id) == []
+    assert local.id_items(transaction_id) == []  # neither the transaction nor its id guard
+
+
+def test_bytes_that_are_not_utf8_are_a_400_naming_the_field_and_store_nothing(local):
+    """The gateway hands the function text, the bytes replaced by U+FFFD; it refuses them."""
+    raw = _case("bad-bytes", merchantId="caf-e").encode().replace(b"caf-e", b"caf\xe9")
+    response = local.request("POST", "/transactions", raw, {"Content-Type": "application/json"})
+    assert response.status == 400, response.text
+    assert response.json["errors"] == [{"field": "merchantId",
+                                        "message": "is not valid UTF-8 text"}]
+    assert local.id_items("bad-bytes") == []
 
 
 @pytest.mark.parametrize(("content_type", "body"), [
