@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from common.transaction import ALERT_CLAIMED_AT, NOTIFIED_AT
 from detect_fraud.history import QUERIES_IN_FLIGHT
 
-from bench.capacity import TRANSACTIONAL_FACTOR, write_units
+from bench.capacity import TRANSACTIONAL_FACTOR, number_size, write_units
 from bench.platform_facts import PlatformFacts
 from bench.prices import PRICES, price
 
@@ -26,7 +27,8 @@ GB = 1024 ** 3
 MB_PER_VCPU = 1769
 # DynamoDB stores 100 bytes of overhead with every item and every index entry.
 ITEM_OVERHEAD_BYTES = 100
-NOTIFIED_AT_BYTES = len("notifiedAt") + len("2024-05-01T12:00:01.000Z")
+NOTIFIED_AT_BYTES = len(NOTIFIED_AT) + len("2024-05-01T12:00:01.000Z")
+ALERT_CLAIM_BYTES = len(ALERT_CLAIMED_AT) + number_size("1714564801000")  # epoch ms
 START_UP = ("startup", "boto3", "clients", "imports")  # cold start phases before the event
 
 
@@ -35,6 +37,9 @@ class Assumptions:
     """What the model assumes rather than measures. Change one and rerun ``make bench``."""
 
     suspicious_share: float = 0.02  # of transactions flagged (the cost batch: 2 in 100)
+    # POSTs carrying the client's own transactionId, the key a retrying client needs: each is
+    # a lookup and a transaction (the item and its id guard) instead of one PutItem.
+    client_id_share: float = 1.0
     gets_per_transaction: float = 1.0  # the client reads each verdict back once
     cold_start_share: float = 0.001  # invocations that start a new execution environment
     # Lambda's own START, END and REPORT lines per invocation.
@@ -74,7 +79,8 @@ class UnitCost:
 
 @dataclass(frozen=True)
 class Measured:
-    post: UnitCost
+    post: UnitCost  # without a client transactionId
+    post_with_id: UnitCost
     get: UnitCost
     detect_batch: UnitCost  # the cost batch: BATCH records, one account each
     detect_batch_records: int
@@ -157,8 +163,10 @@ def per_million(measured: Measured, facts: PlatformFacts,
         f"process-transaction {requests:,.0f}, detect-fraud {v.batches:,.0f} "
         f"(batches of {measured.detect_batch_records}), notify-team {v.digests:,.0f} "
         f"(digests of {measured.digest_alerts} alerts)")
+    keyed = assumptions.client_id_share
     durations = {  # what is billed: (invocations, ms each)
-        "POST": (v.posts, billed_ms(measured.post, assumptions, memory)),
+        "POST": (v.posts * (1 - keyed), billed_ms(measured.post, assumptions, memory)),
+        "POST with id": (v.posts * keyed, billed_ms(measured.post_with_id, assumptions, memory)),
         "GET": (v.gets, billed_ms(measured.get, assumptions, memory)),
         "batch": (v.batches, billed_ms(measured.detect_batch, assumptions, memory)),
         "digest": (v.digests, billed_ms(measured.digest, assumptions, memory)),
@@ -178,10 +186,17 @@ def per_million(measured: Measured, facts: PlatformFacts,
                      + share * write_units(size["suspicious_item_bytes"], transactional=True))
     stats_units = (measured.detect_stats_updates / measured.detect_batch_records
                    * write_units(size["stats_item_bytes"], transactional=True))
-    claim_units = share * write_units(size["suspicious_item_bytes"] + NOTIFIED_AT_BYTES)
-    add("DynamoDB", "writes: the POST's item and its byAccount entry",
-        v.posts * (write_units(pending) + write_units(by_account)), "dynamodb.write_unit",
-        f"item {pending:.0f} B, index entry {by_account:.0f} B", unit="write request unit")
+    suspicious = size["suspicious_item_bytes"]
+    claim_units = share * (write_units(suspicious + ALERT_CLAIM_BYTES)  # the claim
+                           + write_units(suspicious + max(ALERT_CLAIM_BYTES, NOTIFIED_AT_BYTES)))
+    post_units = ((1 - keyed) * write_units(pending)
+                  + keyed * (write_units(pending, transactional=True)
+                             + write_units(size["id_guard_bytes"], transactional=True)))
+    add("DynamoDB", "writes: the POST's item (with its id guard) and its byAccount entry",
+        v.posts * (post_units + write_units(by_account)), "dynamodb.write_unit",
+        f"item {pending:.0f} B, index entry {by_account:.0f} B; {keyed:.0%} with a client id: "
+        f"item and id guard ({size['id_guard_bytes']:.0f} B) in one transaction, "
+        f"{TRANSACTIONAL_FACTOR} units each", unit="write request unit")
     add("DynamoDB", "writes: verdicts (transactional) and their byFlaggedDay entries",
         MILLION * (verdict_units + share * write_units(size["by_flagged_day_entry_bytes"])),
         "dynamodb.write_unit",
@@ -190,14 +205,16 @@ def per_million(measured: Measured, facts: PlatformFacts,
         unit="write request unit")
     add("DynamoDB", "writes: the day's aggregates and the alerts' claims",
         MILLION * (stats_units + claim_units), "dynamodb.write_unit",
-        f"{measured.detect_stats_updates} stats items per batch, transactional; one "
-        "notifiedAt update per alert", unit="write request unit")
-    reads = (v.gets * measured.get.read_units + v.posts * measured.post.read_units
+        f"{measured.detect_stats_updates} stats items per batch, transactional; a claim "
+        "and a confirmation per alert", unit="write request unit")
+    post_reads = (1 - keyed) * measured.post.read_units + keyed * measured.post_with_id.read_units
+    reads = (v.gets * measured.get.read_units + v.posts * post_reads
              + v.batches * measured.detect_batch.read_units)
     queries = measured.detect_batch.calls.get("DynamoDB.Query", 0)
-    add("DynamoDB", "reads: GETs and detect-fraud's history queries", reads,
+    add("DynamoDB", "reads: GETs, id lookups and detect-fraud's history queries", reads,
         "dynamodb.read_unit",
-        f"GET {measured.get.read_units:g} (strongly consistent), batch "
+        f"GET {measured.get.read_units:g} and the id lookup of a POST with a client id "
+        f"{measured.post_with_id.read_units:g} (strongly consistent), batch "
         f"{measured.detect_batch.read_units:g} ({queries} eventually consistent index queries),"
         " from the pages returned", unit="read request unit")
     add("DynamoDB", "stream reads", 0, "dynamodb.stream_read_unit",
@@ -222,13 +239,15 @@ def per_million(measured: Measured, facts: PlatformFacts,
         unit="PUT request")
 
     platform_bytes = assumptions.platform_log_bytes_per_invocation
-    log_bytes = (v.posts * (measured.post.log_bytes + platform_bytes)
+    post_log_bytes = ((1 - keyed) * measured.post.log_bytes
+                      + keyed * measured.post_with_id.log_bytes)
+    log_bytes = (v.posts * (post_log_bytes + platform_bytes)
                  + v.gets * (measured.get.log_bytes + platform_bytes)
                  + requests * facts.access_log_line_bytes
                  + v.batches * (measured.detect_batch.log_bytes + platform_bytes)
                  + v.digests * (measured.digest.log_bytes + platform_bytes))
     add("CloudWatch Logs", "ingestion", log_bytes / GB, "logs.ingest_gb",
-        f"per POST {measured.post.log_bytes:.0f} B, GET {measured.get.log_bytes:.0f} B, batch "
+        f"per POST {post_log_bytes:.0f} B, GET {measured.get.log_bytes:.0f} B, batch "
         f"{measured.detect_batch.log_bytes:,.0f} B, digest {measured.digest.log_bytes:.0f} B "
         f"(measured, EMF metrics included), {platform_bytes} B of Lambda's lines per "
         f"invocation, {facts.access_log_line_bytes} B of access log per request",
@@ -291,13 +310,14 @@ def at_rest(measured: Measured, assumptions: Assumptions) -> list[Line]:
     size = measured.item_bytes
     share = assumptions.suspicious_share
     item = ((1 - share) * size["clear_item_bytes"]
-            + share * (size["suspicious_item_bytes"] + NOTIFIED_AT_BYTES) + ITEM_OVERHEAD_BYTES)
+            + share * (size["suspicious_item_bytes"] + NOTIFIED_AT_BYTES) + ITEM_OVERHEAD_BYTES
+            + assumptions.client_id_share * (size["id_guard_bytes"] + ITEM_OVERHEAD_BYTES))
     indexes = (size["by_account_entry_bytes"] + ITEM_OVERHEAD_BYTES
                + share * (size["by_flagged_day_entry_bytes"] + ITEM_OVERHEAD_BYTES))
     table_gb = MILLION * item / GB
     return [
         Line("DynamoDB", "table storage", table_gb, "GB-month", price("dynamodb.storage_gb_month"),
-             f"{item:.0f} B per analysed transaction, overhead included"),
+             f"{item:.0f} B per analysed transaction, its id guard and overheads included"),
         Line("DynamoDB", "index storage", MILLION * indexes / GB, "GB-month",
              price("dynamodb.storage_gb_month"), f"{indexes:.0f} B per transaction"),
         Line("DynamoDB", "point-in-time recovery", table_gb, "GB-month",
@@ -339,7 +359,7 @@ def measured_from(units: Mapping[str, Any], cold_starts: Mapping[str, Any]) -> M
                         in_flight=in_flight or {})
 
     return Measured(
-        post=unit_cost("post"), get=unit_cost("get"),
+        post=unit_cost("post"), post_with_id=unit_cost("post_with_id"), get=unit_cost("get"),
         detect_batch=unit_cost("detect_cost", {"DynamoDB.Query": QUERIES_IN_FLIGHT}),
         detect_batch_records=by_key["detect_cost"]["detail"]["records"],
         detect_stats_updates=by_key["detect_cost"]["detail"]["stats_updates"],

@@ -20,7 +20,7 @@ from common import json_codec
 from common.data_model import BY_ACCOUNT, BY_FLAGGED_DAY, TRANSACTIONS, Index
 from common.rules import RuleConfig
 from common.stats import StatsDelta, shard_for, stats_key, update_action
-from common.transaction import to_item
+from common.transaction import id_guard_key, to_item
 from detect_fraud.verdicts import CHUNK_SIZE
 
 from bench.capacity import item_size, projected
@@ -174,8 +174,9 @@ def api_units(platform: EmulatedPlatform, runs: int) -> tuple[list[Unit], dict[s
     metered, timings = _measure_unit(platform, "process_transaction", posts(True), runs,
                                      API_INVOCATIONS_PER_RUN, _expect(stored_201, "POST"))
     units.append(_unit("post_with_id", "POST with a client transactionId",
-                       "process-transaction", "1 read + 1 write", metered, timings,
-                       dict(metered.calls) == {"DynamoDB.Query": 1, "DynamoDB.PutItem": 1}))
+                       "process-transaction", "1 read + 1 transaction (the item, its id guard)",
+                       metered, timings, dict(metered.calls) == {
+                           "DynamoDB.Query": 1, "DynamoDB.TransactWriteItems": 1}))
     metered, timings = _measure_unit(platform, "process_transaction", gets(), runs,
                                      API_INVOCATIONS_PER_RUN,
                                      _expect(lambda r: r["statusCode"] == 200, "GET"))
@@ -276,8 +277,9 @@ def _notify_unit(key: str, platform: EmulatedPlatform, alerts: list[str], per_ba
               for start in range(0, needed, per_batch))
     metered, timings = _measure_unit(platform, "notify_team", events, runs, 1, _succeeded)
     return _unit(key, f"notify-team, a batch of K={per_batch} alerts", "notify-team",
-                 f"1 publish + {per_batch} conditional writes", metered, timings,
-                 dict(metered.calls) == {"SNS.Publish": 1, "DynamoDB.UpdateItem": per_batch},
+                 f"1 publish + {2 * per_batch} conditional writes (a claim and a confirmation "
+                 "each)", metered, timings,
+                 dict(metered.calls) == {"SNS.Publish": 1, "DynamoDB.UpdateItem": 2 * per_batch},
                  alerts=per_batch, alert_message_bytes=statistics.median(map(len, alerts)))
 
 
@@ -304,6 +306,7 @@ def _item_sizes(platform: EmulatedPlatform, pending: dict[str, Any],
         ExpressionAttributeValues={":d": {"S": DAY}})["Items"]
     return {
         "pending_item_bytes": item_size(pending),
+        "id_guard_bytes": item_size(id_guard_key(pending["transactionId"]["S"])),
         "clear_item_bytes": item_size(cleared),
         "suspicious_item_bytes": item_size(flagged),
         "by_account_entry_bytes": item_size(projected(pending, _index_attributes(BY_ACCOUNT))),

@@ -4,9 +4,11 @@ import pytest
 from detect_fraud.history import QUERIES_IN_FLIGHT
 
 from bench.cost_model import (
+    NOTIFIED_AT_BYTES,
     Assumptions,
     Measured,
     UnitCost,
+    at_rest,
     billed_ms,
     cpu_factor,
     fixed_monthly,
@@ -21,7 +23,7 @@ FACTS = PlatformFacts(lambda_memory_mb=512, stream_batch_size=100, az_count=2,
                       log_retention_days=7, interface_endpoints=2, alarms=13, alarm_metrics=18,
                       dashboards=1, kms_keys=1, custom_metrics=12, functions=4, queues=3,
                       access_log_line_bytes=600)
-ASSUMPTIONS = Assumptions(latency_ms={
+ASSUMPTIONS = Assumptions(client_id_share=0.5, latency_ms={
     "DynamoDB.PutItem": 5, "DynamoDB.Query": 5, "DynamoDB.UpdateItem": 5,
     "DynamoDB.TransactWriteItems": 20, "SQS.SendMessageBatch": 10, "SNS.Publish": 20,
     "S3.PutObject": 30})
@@ -34,17 +36,19 @@ def unit(calls, own_ms=0.0, read_units=0.0, log_bytes=0.0, in_flight=None):
 
 MEASURED = Measured(
     post=unit({"DynamoDB.PutItem": 1}, own_ms=1.0, log_bytes=700),
+    post_with_id=unit({"DynamoDB.Query": 1, "DynamoDB.TransactWriteItems": 1}, own_ms=1.0,
+                      read_units=1.0, log_bytes=700),
     get=unit({"DynamoDB.Query": 1}, own_ms=1.0, read_units=1.0),
     detect_batch=unit({"DynamoDB.Query": 100, "DynamoDB.TransactWriteItems": 4,
                        "SQS.SendMessageBatch": 1}, own_ms=100.0, read_units=50.0,
                       log_bytes=50_000, in_flight={"DynamoDB.Query": 10}),
     detect_batch_records=100,
     detect_stats_updates=4,
-    digest=unit({"DynamoDB.UpdateItem": 2, "SNS.Publish": 1}, own_ms=5.0, log_bytes=800),
+    digest=unit({"DynamoDB.UpdateItem": 4, "SNS.Publish": 1}, own_ms=5.0, log_bytes=800),
     digest_alerts=2,
     report=unit({"DynamoDB.Query": 2, "S3.PutObject": 2}, own_ms=10.0, read_units=2.0),
     init_ms={"process-transaction": 400.0, "detect-fraud": 400.0, "notify-team": 400.0},
-    item_bytes={"pending_item_bytes": 186, "clear_item_bytes": 242,
+    item_bytes={"pending_item_bytes": 186, "id_guard_bytes": 27, "clear_item_bytes": 242,
                 "suspicious_item_bytes": 521, "by_account_entry_bytes": 103,
                 "by_flagged_day_entry_bytes": 236, "stats_item_bytes": 100,
                 "alert_message_bytes": 341},
@@ -65,6 +69,8 @@ def test_cpu_share_follows_memory_up_to_one_full_vcpu():
 def test_billed_duration_is_scaled_own_time_plus_each_call_s_latency_rounded_up():
     # 1 ms x 3.455 + 1 PutItem x 5 ms = 8.455 → 9 ms.
     assert billed_ms(MEASURED.post, ASSUMPTIONS, 512) == 9
+    # With a client id: 1 ms x 3.455 + a Query (5) + a TransactWriteItems (20) → 29 ms.
+    assert billed_ms(MEASURED.post_with_id, ASSUMPTIONS, 512) == 29
     # 100 ms x 3.455 + 100 queries 10 at a time (10 rounds x 5) + 4 x 20 + 1 x 10 = 485.5.
     assert billed_ms(MEASURED.detect_batch, ASSUMPTIONS, 512) == 486
     # The same batch with its queries one after the other: 100 x 5 instead of 10 x 5.
@@ -86,30 +92,33 @@ def test_lambda_requests_are_posts_gets_batches_and_digests():
 def test_lambda_duration_adds_the_billed_start_up_of_cold_starts():
     lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
     gb = 512 / 1024
-    # Billed ms: POST 9, GET 9, batch 486, digest 5 x 3.455 + 2 x 5 + 20 = 47.3 → 48.
-    warm = (1e6 * 9 + 1e6 * 9 + 10_000 * 486 + 10_000 * 48) / 1000 * gb
+    # Billed ms: POST 9 (half), with an id 29 (half), GET 9, batch 486, digest
+    # 5 x 3.455 + 4 x 5 + 20 = 57.3 → 58.
+    warm = (0.5e6 * 9 + 0.5e6 * 29 + 1e6 * 9 + 10_000 * 486 + 10_000 * 58) / 1000 * gb
     cold = 2_020_000 * 0.001 * 400 * (1769 / 512) / 1000 * gb
     assert cost_of(lines, "Lambda", "duration") == pytest.approx(
         (warm + cold) * PRICES["lambda.gb_second"].usd)
 
 
-def test_dynamodb_writes_count_indexes_transactions_and_claims():
+def test_dynamodb_writes_count_indexes_transactions_guards_and_claims():
     lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
     per_transaction = (
-        1 + 1  # the POST's item (186 B) and its byAccount entry
+        0.5 * 1  # half the POSTs: the item (186 B) alone
+        + 0.5 * (2 + 2)  # the other half: the item and its id guard in a transaction
+        + 1  # the byAccount entry
         + 0.98 * 2 + 0.02 * 2  # verdict in a transaction: 2 units, CLEAR or SUSPICIOUS
         + 0.02 * 1  # the byFlaggedDay entry of a suspicious one
         + 4 / 100 * 2  # 4 stats items per batch of 100, transactional
-        + 0.02 * 1)  # the notifiedAt claim
+        + 0.02 * (1 + 1))  # the alert's claim, then its confirmation
     writes = sum(line.quantity for line in lines if line.item.startswith("writes"))
     assert writes == pytest.approx(1e6 * per_transaction)
     assert cost_of(lines, "DynamoDB", "writes") == pytest.approx(writes * 0.625 / 1e6)
 
 
-def test_dynamodb_reads_are_the_gets_and_the_history_queries_and_streams_are_free():
+def test_dynamodb_reads_are_gets_id_lookups_and_history_queries_and_streams_are_free():
     lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
     [reads] = [line for line in lines if line.item.startswith("reads")]
-    assert reads.quantity == pytest.approx(1e6 * 1.0 + 10_000 * 50.0)
+    assert reads.quantity == pytest.approx(1e6 * 1.0 + 0.5e6 * 1.0 + 10_000 * 50.0)
     [stream] = [line for line in lines if line.item == "stream reads"]
     assert stream.cost == 0
 
@@ -128,6 +137,13 @@ def test_log_ingestion_adds_lambda_s_lines_and_the_access_log():
     expected = (1e6 * (700 + 330) + 1e6 * (0 + 330) + 2e6 * 600 + 10_000 * (50_000 + 330)
                 + 10_000 * (800 + 330))
     assert ingestion.quantity == pytest.approx(expected / 1024 ** 3)
+
+
+def test_storage_holds_each_transaction_and_the_id_guards_of_client_ids():
+    [table, _, _] = at_rest(MEASURED, ASSUMPTIONS)
+    per_transaction = (0.98 * 242 + 0.02 * (521 + NOTIFIED_AT_BYTES) + 100  # item, overhead
+                       + 0.5 * (27 + 100))  # half of them have an id guard
+    assert table.quantity == pytest.approx(1e6 * per_transaction / 1024 ** 3)
 
 
 def test_the_fixed_cost_is_endpoints_key_alarms_dashboard_metrics_and_the_daily_report():
@@ -157,6 +173,7 @@ def test_the_inputs_are_read_from_the_results_by_unit_key():
                 "own_ms": timing, "detail": detail}
 
     units = {"units": [unit_result("post", {"DynamoDB.PutItem": 1}),
+                       unit_result("post_with_id", {"DynamoDB.TransactWriteItems": 1}),
                        unit_result("get", {"DynamoDB.Query": 1}),
                        unit_result("detect_cost", {}, records=100, stats_updates=4),
                        unit_result("notify_cost", {}, alerts=2),
@@ -170,6 +187,7 @@ def test_the_inputs_are_read_from_the_results_by_unit_key():
         {"function": "detect-fraud", "experiment": True, "phases_ms": phases}]}
     measured = measured_from(units, cold)
     assert measured.post == UnitCost({"DynamoDB.PutItem": 1}, 2.0, 0.5, 10)
+    assert measured.post_with_id.calls == {"DynamoDB.TransactWriteItems": 1}
     assert measured.detect_batch.in_flight == {"DynamoDB.Query": QUERIES_IN_FLIGHT}
     assert (measured.detect_batch_records, measured.detect_stats_updates) == (100, 4)
     assert measured.init_ms == {"detect-fraud": 40.0}  # the first event is not start-up
