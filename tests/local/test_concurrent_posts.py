@@ -1,10 +1,11 @@
 """Concurrent clients retrying one transactionId through the local API: one transaction.
 
 Ten HTTP clients send the first POST of one id at the same moment, without a timestamp (each
-then gets the server's receive time), as clients retrying after a timeout do. However many
-process-transaction instances the local mode runs side by side, exactly one request stores
-the transaction (201) and the others answer from it: 200 for the same content, 409 for other
-content; the table holds one transaction and one id guard.
+then gets the server's receive time), as clients retrying after a timeout do, to a local mode
+running ten process-transaction instances side by side (as AWS runs ten execution
+environments). Exactly one request stores the transaction (201) and the others answer from
+it: 200 for the same content, 409 for other content; the table holds one transaction and one
+id guard.
 """
 
 import threading
@@ -15,9 +16,21 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from common.transaction import CLIENT_FIELDS, is_id_guard
 
-from tests.local.conftest import transaction
+from shared.lambdas import PROCESS_TRANSACTION
+from tests.local.conftest import start_local, stop_local, transaction
 
 CLIENTS = 10
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    """A local mode with an instance of process-transaction for each client."""
+    running = start_local(tmp_path_factory.mktemp("concurrent-posts"),
+                          instances={PROCESS_TRANSACTION.id: CLIENTS})
+    try:
+        yield running
+    finally:
+        stop_local(running)
 
 
 def post_together(local, bodies):

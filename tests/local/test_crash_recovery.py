@@ -5,7 +5,8 @@ digest, and an alert sent twice is marked "repeated" the second time.
 The emulator outlives the local mode, as AWS outlives a Lambda execution environment. The
 kill lands while notify-team is between its claims and their confirmation: the emulator is
 frozen (SIGSTOP) the moment notify-team logs that it claimed a batch, so neither the digest
-nor the confirmations can complete, and the local mode is killed before it thaws.
+nor the confirmations can complete, and the local mode and its function instances (child
+processes, which would otherwise finish the invocation in hand) are killed before it thaws.
 """
 
 import itertools
@@ -80,6 +81,19 @@ def wait_for_log_line(path: Path, text: str, count: int, timeout: float) -> None
     raise AssertionError(f"timed out after {timeout} s waiting for {text} in {path}")
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def analysed(local: Local, notified: bool = False) -> tuple[set[str], dict[str, dict]] | None:
     """Once every stored transaction is analysed (and, if ``notified``, every flagged one is
     in a digest): the flagged ones no digest holds, and the transactions; else ``None``."""
@@ -110,8 +124,11 @@ def test_a_local_mode_killed_mid_digest_loses_no_alert_once_its_messages_are_bac
                           KILLED_AT_DIGEST, timeout=60)
         os.kill(emulator.pid, signal.SIGSTOP)  # the digest and the confirmations hang
         try:
-            first.process.process.kill()
-            first.process.process.wait()
+            local_mode = first.process.process
+            for instance in children(local_mode.pid):  # the execution environments die too
+                os.kill(instance, signal.SIGKILL)
+            local_mode.kill()
+            local_mode.wait()
         finally:
             os.kill(emulator.pid, signal.SIGCONT)
         load.stopping.set()
