@@ -67,13 +67,16 @@ class Emulator:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
+    def command(self) -> list[str]:
+        """The child's command line (a test's emulator with a fault in it extends this)."""
+        return [sys.executable, "-m", "local_mode.emulator", "--host", self.host,
+                "--port", str(self.port), "--parent-pid", str(os.getpid())]
+
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w", encoding="utf-8") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-                [sys.executable, "-m", "local_mode.emulator", "--host", self.host,
-                 "--port", str(self.port), "--parent-pid", str(os.getpid())],
-                stdout=subprocess.PIPE, stderr=log, text=True)
+                self.command(), stdout=subprocess.PIPE, stderr=log, text=True)
         ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT_SECONDS)
         line = self.process.stdout.readline() if ready else ""  # type: ignore[union-attr]
         if line.strip() != READY:

@@ -153,7 +153,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         processor.process()
     response = processor.response()
     if claims.alerts:
-        logger.info("Alerts claimed", extra={"alerts": len(claims.alerts)})
         try:
             publish(claims)
         except (ClientError, BotoCoreError) as error:

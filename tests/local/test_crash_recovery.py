@@ -3,10 +3,10 @@ loses no fraud alert: once the messages it held are back, every flagged transact
 digest, and an alert sent twice is marked "repeated" the second time.
 
 The emulator outlives the local mode, as AWS outlives a Lambda execution environment. The
-kill lands while notify-team is between its claims and their confirmation: the emulator is
-frozen (SIGSTOP) the moment notify-team logs that it claimed a batch, so neither the digest
-nor the confirmations can complete, and the local mode and its function instances (child
-processes, which would otherwise finish the invocation in hand) are killed before it thaws.
+kill lands exactly between notify-team's claims and its digest: the emulator holds the 5th
+Publish at a gate (``tests.local.gated_emulator``) while the local mode and its function
+instances (child processes, which would otherwise finish the invocation in hand) are killed;
+then the held Publish fails, as it would with its sender gone.
 """
 
 import itertools
@@ -21,14 +21,13 @@ from pathlib import Path
 from common.transaction import ALERT_CLAIMED_AT, FRAUD_STATUS, NOTIFIED_AT, PENDING, SUSPICIOUS
 from notify_team.digest import REPEATED
 
-from local_mode.emulator import Emulator
 from local_mode.process import free_port
 from local_mode.stack import ALERT_HOLD_SECONDS
 from tests.local.conftest import DIGEST_ENTRY, Local, start_local, stop_local, transaction, wait_for
+from tests.local.gated_emulator import GatedEmulator
 
 RATE_PER_SECOND = 30  # the load the issue measured under
 FLAGGED_EVERY = 3  # every third transaction is a high amount: an alert each
-CLAIMED = '"message":"Alerts claimed"'
 KILLED_AT_DIGEST = 5  # the kill strikes while the 5th digest is being sent (~5 s of load)
 
 
@@ -71,16 +70,6 @@ def digest_entries(local: Local) -> list[tuple[str, bool]]:
     return entries
 
 
-def wait_for_log_line(path: Path, text: str, count: int, timeout: float) -> None:
-    """Return the moment ``text`` has been written to ``path`` ``count`` times."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_bytes().count(text.encode()) >= count:
-            return
-        time.sleep(0.001)  # a poll: the kill must land within the few ms of a digest
-    raise AssertionError(f"timed out after {timeout} s waiting for {text} in {path}")
-
-
 def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (Linux's /proc)."""
     found = []
@@ -114,15 +103,14 @@ def confirmed(local: Local) -> dict[str, dict] | None:
 
 
 def test_a_local_mode_killed_mid_digest_loses_no_alert_once_its_messages_are_back(tmp_path):
-    emulator = Emulator("127.0.0.1", free_port(), tmp_path / "emulator.log")
+    emulator = GatedEmulator("127.0.0.1", free_port(), tmp_path / "emulator.log",
+                             tmp_path / "gate", gate_at=KILLED_AT_DIGEST)
     emulator.start()
     try:
         first = start_local(tmp_path, emulator_endpoint=emulator.endpoint)
         load = Load(first)
         load.start()
-        wait_for_log_line(tmp_path / "logs" / "lambda-notify-team-local.log", CLAIMED,
-                          KILLED_AT_DIGEST, timeout=60)
-        os.kill(emulator.pid, signal.SIGSTOP)  # the digest and the confirmations hang
+        wait_for(lambda: emulator.reached, f"digest {KILLED_AT_DIGEST} at the gate")
         try:
             local_mode = first.process.process
             for instance in children(local_mode.pid):  # the execution environments die too
@@ -130,7 +118,7 @@ def test_a_local_mode_killed_mid_digest_loses_no_alert_once_its_messages_are_bac
             local_mode.kill()
             local_mode.wait()
         finally:
-            os.kill(emulator.pid, signal.SIGCONT)
+            emulator.release()
         load.stopping.set()
         load.join()
         items = first.all_transactions().values()
