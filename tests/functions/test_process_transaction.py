@@ -251,7 +251,7 @@ def test_a_card_number_as_the_id_of_a_get_is_refused_without_echo(process_app, c
 
 @pytest.mark.parametrize(("currency", "amount", "stored_as"), [
     ("JPY", "100", "100"), ("BHD", "12.34", "12.34"), ("KWD", "5.10", "5.1"),
-    ("CLP", "1500", "1500"), ("XOF", "2500", "2500"), ("USD", "0.01", "0.01")])
+    ("CLP", "1500", "1500"), ("XOF", "2500", "2500"), ("USD", "0.25", "0.25")])
 def test_amounts_may_have_their_currency_s_decimals_up_to_two(process_app, context, outputs,
                                                               dynamodb, currency, amount,
                                                               stored_as):
