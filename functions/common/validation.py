@@ -2,9 +2,10 @@
 
 The schema (``transaction.schema.json``, draft 4, which API Gateway also enforces) decides
 types, patterns and ranges; this module adds what it does not state: an active ISO 4217
-currency and the decimals its amount may have (``common.currencies``), not in the future, no
-card number in any free-text field (``common.card_numbers``), text that is valid UTF-8 and
-holds no control characters, a size limit. Every problem is reported, one :class:`FieldError`
+currency and the decimals its amount may have (``common.currencies``), a timestamp in epoch
+milliseconds and not in the future, no card number in any free-text field
+(``common.card_numbers``), text that is valid UTF-8 and holds no control characters, a size
+limit. Every problem is reported, one :class:`FieldError`
 per field, so a client fixes its request in one round; a rejected value is never repeated.
 """
 
@@ -34,6 +35,9 @@ CARD_NUMBER = "looks like a card number; send no card number, in any field"
 # lone surrogates (a JSON escape can encode one; UTF-8 cannot): neither is text a client meant.
 REPLACEMENT_CHARACTER = "\ufffd"
 NOT_UTF8 = "is not valid UTF-8 text"
+# 2000-01-01T00:00:00Z. Checked here, not by the schema's "minimum", because a validator's
+# message cannot say what an earlier value almost always is: epoch seconds.
+MIN_TIMESTAMP_MS = 946_684_800_000
 
 _validate_document = fastjsonschema.compile(SCHEMA)
 
@@ -155,9 +159,18 @@ def _semantic_errors(document: dict[str, Any], skip: set[str], now_ms: int) -> l
     if isinstance(amount, Decimal):
         errors += filter(None, [_decimals_error(amount, currency)])
     timestamp = values.get("timestamp")
-    if isinstance(timestamp, int) and timestamp > now_ms + MAX_FUTURE_MS:
+    if isinstance(timestamp, int) and timestamp < MIN_TIMESTAMP_MS:
+        errors.append(FieldError("timestamp", _not_milliseconds(timestamp)))
+    elif isinstance(timestamp, int) and timestamp > now_ms + MAX_FUTURE_MS:
         errors.append(FieldError("timestamp", "must not be more than 5 minutes in the future"))
     return errors
+
+
+def _not_milliseconds(timestamp: int) -> str:
+    message = f"must be epoch milliseconds, from {MIN_TIMESTAMP_MS} (2000-01-01)"
+    if timestamp * 1000 >= MIN_TIMESTAMP_MS:
+        return f"{message}; {timestamp} looks like epoch seconds: send {timestamp * 1000}"
+    return message
 
 
 def _text_error(name: str, value: str) -> FieldError | None:

@@ -69,6 +69,13 @@ def _json(status: int, payload: Any) -> Response:
                     body=json_codec.dumps(payload))
 
 
+def _error(status: int, message: str, errors: list[FieldError] | None = None) -> Response:
+    """Every error in the shape API Gateway's own errors have (``api/openapi.yaml``'s Error):
+    ``message``, ``errors`` (one entry per bad field, maybe none) and the request id."""
+    return _json(status, {"message": message, "errors": [e._asdict() for e in errors or []],
+                          "requestId": app.current_event.request_context.request_id})
+
+
 @app.post("/transactions")
 def create_transaction() -> Response:
     event = app.current_event
@@ -122,7 +129,7 @@ def get_transaction(transaction_id: str) -> Response:
     validate_transaction_id(transaction_id, field="id")
     stored = _find(transaction_id)
     if stored is None:
-        return _json(404, {"message": f"No transaction has the id {transaction_id}"})
+        return _error(404, f"No transaction has the id {transaction_id}")
     return _json(200, public_view(stored))
 
 
@@ -149,11 +156,10 @@ def _replay(transaction: dict[str, Any], stored: dict[str, Any]) -> Response:
     if differing:
         logger.info("Transaction id reused with other content",
                     extra={"transactionId": stored[TRANSACTION_ID.name], "fields": differing})
-        return _json(409, {
-            "message": f"The transaction {stored[TRANSACTION_ID.name]} is already stored with "
-                       "other content; use a new transactionId for a new transaction",
-            "errors": [{"field": name, "message": "differs from the stored transaction"}
-                       for name in differing]})
+        return _error(409, f"The transaction {stored[TRANSACTION_ID.name]} is already stored "
+                           "with other content; use a new transactionId for a new transaction",
+                      [FieldError(name, "differs from the stored transaction")
+                       for name in differing])
     logger.info("Transaction replayed", extra={"transactionId": stored[TRANSACTION_ID.name]})
     return _json(200, public_view(stored))
 
@@ -162,8 +168,7 @@ def _replay(transaction: dict[str, Any], stored: dict[str, Any]) -> Response:
 def invalid_request(error: InvalidRequest) -> Response:
     metrics.add_metric(name=TRANSACTIONS_REJECTED, unit=MetricUnit.Count, value=1)
     logger.info("Invalid request", extra={"fields": [e.field for e in error.errors]})
-    return _json(400, {"message": error.message,
-                       "errors": [e._asdict() for e in error.errors]})
+    return _error(400, error.message, error.errors)
 
 
 @app.not_found
@@ -173,14 +178,13 @@ def not_found(_: Exception) -> Response:
     if event.http_method == "GET" and event.path.startswith("/transactions/"):
         return invalid_request(InvalidRequest("Invalid transaction id", [
             FieldError("id", "must be 1 to 64 of A-Z, a-z, 0-9, _ and -")]))
-    return _json(404, {"message": "No such resource"})
+    return _error(404, "No such resource")
 
 
 @app.exception_handler(Exception)
 def server_error(error: Exception) -> Response:
     logger.exception("Unexpected error")
-    return _json(500, {"message": "Internal server error",
-                       "requestId": app.current_event.request_context.request_id})
+    return _error(500, "Internal server error")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,

@@ -285,6 +285,22 @@ def test_a_base64_body_that_is_not_utf8_is_a_400_and_stores_nothing(process_app,
     assert stored_items(dynamodb, outputs) == []
 
 
+@pytest.mark.parametrize(("timestamp", "message"), [
+    (1_700_000_000, "must be epoch milliseconds, from 946684800000 (2000-01-01); 1700000000 "
+                    "looks like epoch seconds: send 1700000000000"),
+    (0, "must be epoch milliseconds, from 946684800000 (2000-01-01)"),
+])
+def test_a_timestamp_in_seconds_is_called_what_it_is(process_app, context, timestamp, message):
+    status, body, _ = post(process_app, context, {**VALID, "timestamp": timestamp})
+    assert status == 400
+    assert body["errors"] == [{"field": "timestamp", "message": message}]
+
+
+def test_the_card_number_rejection_says_why(process_app, context):
+    _, body, _ = post(process_app, context, {**VALID, "accountId": "4111111111111111"})
+    assert "looks like a card number" in body["errors"][0]["message"]
+
+
 @pytest.mark.parametrize(("account_id", "accepted"), [
     ("411111111111", True),  # 12 digits: too short for a card
     ("4222222222222", False),  # 13 digits, Luhn-valid
@@ -354,6 +370,27 @@ def test_a_path_the_id_route_cannot_match_is_a_400(process_app, context):
     assert response["statusCode"] == 400
 
 
+def test_every_error_has_the_gateways_shape_and_the_request_id(process_app, context):
+    """400, 404 and 409 as API Gateway's own errors: message, errors, requestId."""
+    keyed = {**VALID, "transactionId": "shape-1", "timestamp": 1_700_000_000_000}
+    assert post(process_app, context, keyed)[0] == 201
+    events = {
+        400: api_event("POST", COLLECTION, "{}", request_id="req-400"),
+        404: api_event("GET", "/transactions/nobody", path_parameters={"id": "nobody"},
+                       request_id="req-404"),
+        409: api_event("POST", COLLECTION, json_codec.dumps({**keyed, "currency": "USD"}),
+                       request_id="req-409"),
+    }
+    for status, event in events.items():
+        response = process_app.lambda_handler(event, context)
+        body = json_codec.loads(response["body"])
+        assert response["statusCode"] == status
+        assert set(body) == {"message", "errors", "requestId"}
+        assert body["requestId"] == f"req-{status}"
+    assert json_codec.loads(process_app.lambda_handler(events[404], context)["body"])[
+        "errors"] == []
+
+
 # ---- 500, logs, call counts ----
 
 def test_a_fault_is_a_500_with_the_request_id_and_no_trace(process_app, context, outputs,
@@ -368,7 +405,8 @@ def test_a_fault_is_a_500_with_the_request_id_and_no_trace(process_app, context,
     body = json_codec.loads(response["body"])
     assert response["statusCode"] == 500
     assert_conforms(COLLECTION, "post", 500, body)
-    assert body == {"message": "Internal server error", "requestId": "req-500-check"}
+    assert body == {"message": "Internal server error", "errors": [],
+                    "requestId": "req-500-check"}
     [error] = [line for line in logs() if line["level"] == "ERROR"]
     assert "ResourceNotFoundException" in error["exception"]  # logged, never returned
 

@@ -79,11 +79,13 @@ class Local:
         return self.clients[service]
 
     def request(self, method: str, path: str, body: str | bytes | None = None,
-                headers: dict[str, str] | None = None) -> Response:
+                headers: dict[str, str] | None = None, *, in_stage: bool = True) -> Response:
+        """``method`` on ``path`` under the stage (``/v1``), or as given with ``in_stage=False``."""
         url = urlsplit(self.process.api_url)
         connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
         try:
-            connection.request(method, url.path + path, body=body, headers=headers or {})
+            target = url.path + path if in_stage else path
+            connection.request(method, target, body=body, headers=headers or {})
             response = connection.getresponse()
             return Response(response.status, dict(response.getheaders()),
                             response.read().decode("utf-8"))

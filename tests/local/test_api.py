@@ -54,16 +54,37 @@ def test_get_of_an_unknown_id_is_404_and_a_bad_id_400(local):
     assert [error["field"] for error in bad.json["errors"]] == ["id"]
 
 
-def test_what_no_route_matches_gets_api_gateways_403(local):
+NO_ROUTE = ("Missing credentials, or no route matches this method and path; the routes are "
+            "POST /v1/transactions and GET /v1/transactions/{id}")
+
+
+def test_what_no_route_matches_gets_api_gateways_403_saying_where_the_routes_are(local):
     for method, path in (("GET", "/nothing-here"), ("PUT", "/transactions"),
                          ("DELETE", "/transactions/abc"), ("GET", "/transactions/")):
         response = local.request(method, path)
         assert response.status == 403, (method, path)
-        assert response.json == {
-            "message": "Missing credentials, or no route matches this method and path",
-            "requestId": response.headers["x-amzn-RequestId"]}
-    outside_the_stage = local.request("GET", "/../transactions/abc")
-    assert outside_the_stage.status == 403
+        assert response.json == {"message": NO_ROUTE, "errors": [],
+                                 "requestId": response.headers["x-amzn-RequestId"]}
+    for path in ("/transactions", "/transactions/abc", "/../transactions/abc"):
+        outside_the_stage = local.request("POST" if path == "/transactions" else "GET", path,
+                                          in_stage=path.startswith("/.."))
+        assert outside_the_stage.status == 403, path
+        assert outside_the_stage.json["message"] == NO_ROUTE
+
+
+def test_errors_from_the_gateway_and_the_function_have_one_shape(local):
+    """A schema violation (the gateway's validator) and a rule beyond the schema (the function):
+    the same keys, the request id of the x-amzn-RequestId header."""
+    by_gateway = local.post(transaction(_new_id(), currency="eur"))
+    by_function = local.post(transaction(_new_id(), timestamp=1_700_000_000))
+    for response in (by_gateway, by_function):
+        assert response.status == 400
+        assert set(response.json) == {"message", "errors", "requestId"}
+        assert response.json["requestId"] == response.headers["x-amzn-RequestId"]
+    assert [error["field"] for error in by_gateway.json["errors"]] == ["body"]
+    assert by_function.json["errors"] == [{
+        "field": "timestamp", "message": "must be epoch milliseconds, from 946684800000 "
+        "(2000-01-01); 1700000000 looks like epoch seconds: send 1700000000000"}]
 
 
 def test_the_function_receives_a_rest_proxy_event_with_the_request_id(local):

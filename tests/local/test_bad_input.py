@@ -41,6 +41,7 @@ CASES = [
     ("unknown currency", _case("bad-zzz", currency="ZZZ"), "currency"),
     ("yen with decimals", _case("bad-yen", currency="JPY", amount=100.5), "amount"),
     ("future timestamp", _case("bad-future", timestamp=NOW_MS + 3_600_000), "timestamp"),
+    ("timestamp in seconds", _case("bad-seconds", timestamp=NOW_MS // 1000), "timestamp"),
     ("three decimals", _case("bad-cents", amount=1.005), "amount"),
     ("zero amount", _case("bad-zero", amount=0), "amount"),
     ("non-ASCII account", _case("bad-unicode", accountId="cüstomer-1"), "accountId"),
@@ -96,7 +97,8 @@ def test_the_gateway_names_each_problem_as_api_gateway_words_it(local):
     del body["country"]
     response = local.post(body)
     assert response.status == 400
-    assert response.json["message"] == "Invalid request body"
+    assert response.json["message"] == (
+        "Invalid request body: it does not match the transaction schema")
     assert response.json["requestId"] == response.headers["x-amzn-RequestId"]
     [error] = response.json["errors"]
     assert error["field"] == "body"
@@ -123,6 +125,7 @@ def test_over_the_stage_throttle_requests_get_429_and_reach_nothing(tmp_path):
             if response.status == 429:
                 assert response.headers["Retry-After"] == "1"
                 assert response.json == {"message": "Too many requests; retry with backoff",
+                                         "errors": [],
                                          "requestId": response.headers["x-amzn-RequestId"]}
                 assert throttled.stored(transaction_id) == []
             else:

@@ -2,10 +2,13 @@
 itself (which the local API server renders from the same document)."""
 
 import json
+import re
+from urllib.parse import urlsplit
 
 import pytest
 from jsonschema import Draft4Validator
 
+from local_mode.api_gateway import local_server_url
 from shared.api_document import (
     GATEWAY_RESPONSES,
     SECURITY_SCHEMES,
@@ -54,6 +57,7 @@ def test_every_gateway_response_is_a_json_error(response_type, default_status, m
     assert response.headers["Content-Type"] == "application/json"
     body = json.loads(response.body)
     _error_validator().validate(body)
+    assert set(body) == {"message", "errors", "requestId"}  # the function's errors' shape
     assert body["requestId"] == "c0ffee-1"
 
 
@@ -69,6 +73,19 @@ def test_a_rejected_body_names_the_validation_error():
     body = json.loads(gateway_response("BAD_REQUEST_BODY", 400, message="Invalid request body",
                                        request_id="r1", validation_error=VALIDATION_ERROR).body)
     assert body["errors"] == [{"field": "body", "message": VALIDATION_ERROR}]
+
+
+def test_no_route_says_where_the_routes_are():
+    """A path outside the stage (``/transactions`` for ``/v1/transactions``) or a method the
+    path does not have: the answer lists every route of the document, under its stage."""
+    document = load_openapi()
+    stage = urlsplit(local_server_url(document)).path
+    message = json.loads(gateway_response("MISSING_AUTHENTICATION_TOKEN", 403,
+                                          message="Missing Authentication Token",
+                                          request_id="r1").body)["message"]
+    routes = re.findall(r"(?:GET|POST|PUT|DELETE|PATCH) (/\S+)", message)
+    assert sorted(routes) == sorted(stage + path for _, path, _ in operations(document))
+    assert all(f"{method} {stage}{path}" in message for method, path, _ in operations(document))
 
 
 def test_a_throttled_client_is_told_when_to_retry():
@@ -159,6 +176,6 @@ def test_in_document_references_are_inlined_whole():
     assert response == {"$ref": "#/components/responses/BadRequest"}
     inlined = inline_local_refs(response, document)
     error_schema = inlined["content"]["application/json"]["schema"]
-    assert error_schema["required"] == ["message"]
+    assert error_schema["required"] == ["message", "errors", "requestId"]
     assert error_schema["properties"]["errors"]["items"]["required"] == ["field", "message"]
     assert "$ref" not in json.dumps(inlined)
