@@ -89,6 +89,9 @@ GENERATE_REPORT = LambdaSpec(
         (env.REPORTS_BUCKET, DataOutputs.REPORTS_BUCKET_NAME),
         (env.KMS_KEY_ARN, DataOutputs.KMS_KEY_ARN),
     ),
+    # The report prints the rules in force, and masks account ids unless told otherwise.
+    settings_environment=((env.RULE_OVERRIDES, "rule_overrides"),
+                          (env.REPORT_ACCOUNT_IDS, "report_account_ids")),
 )
 
 LAMBDAS: tuple[LambdaSpec, ...] = (PROCESS_TRANSACTION, DETECT_FRAUD, NOTIFY_TEAM, GENERATE_REPORT)
@@ -147,7 +150,7 @@ def runtime_environment(spec: LambdaSpec, settings: "Settings",
                         alerts_hidden_seconds: int = ALERTS.visibility_timeout_seconds,
                         ) -> dict[str, str]:
     """What a function's environment holds besides its data-layer settings: Powertools' own,
-    the configuration values the function reads (detect-fraud's rule overrides), and how long
+    the configuration values the function reads (its ``settings_environment``), and how long
     notify-team's claims hold (from how long the alerts queue hides a received message)."""
     return {"POWERTOOLS_SERVICE_NAME": spec.id, "POWERTOOLS_LOG_LEVEL": "INFO",
             **{variable: getattr(settings, attribute)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from common.privacy import MASKED, REPORT_ACCOUNT_IDS
+
 from shared.lambdas import API_DURATION_BUDGET_SECONDS, LAMBDAS, PROCESS_TRANSACTION
 from shared.naming import SuffixError, validate_suffix
 
@@ -63,6 +65,7 @@ class Settings:
     stream_batch_size: int
     stream_batch_window_seconds: int
     rule_overrides: str  # JSON object of rule thresholds and weights, validated ("{}": defaults)
+    report_account_ids: str  # masked, or full for the risk team's copy of the daily report
 
     @property
     def tags(self) -> dict[str, str]:
@@ -238,6 +241,7 @@ _KEYS: dict[str, tuple[str, Any, Callable[[str], Any]]] = {
     "streamBatchSize": ("stream_batch_size", 100, _integer(1, 10000)),
     "streamBatchWindowSeconds": ("stream_batch_window_seconds", 1, _integer(0, 300)),
     "ruleOverrides": ("rule_overrides", "{}", _rule_overrides),
+    "reportAccountIds": ("report_account_ids", MASKED, _one_of(*REPORT_ACCOUNT_IDS)),
 }
 
 _REGION = _text(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region such as us-east-2")

@@ -14,3 +14,4 @@ REPORTS_BUCKET = "REPORTS_BUCKET"
 KMS_KEY_ARN = "KMS_KEY_ARN"
 RULE_OVERRIDES = "RULE_OVERRIDES"  # JSON object of rule thresholds and weights
 ALERT_CLAIM_SECONDS = "ALERT_CLAIM_SECONDS"  # how long notify-team's claim on an alert holds
+REPORT_ACCOUNT_IDS = "REPORT_ACCOUNT_IDS"  # masked (unset) or full: the daily report's ids

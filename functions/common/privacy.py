@@ -2,6 +2,12 @@
 
 SHOWN_AT_MOST = 4  # characters of an id's tail that a log or a digest may show
 
+# How the daily report shows account ids (fraud:reportAccountIds): masked as everywhere else by
+# default, whole in the risk team's copy.
+MASKED = "masked"
+FULL = "full"
+REPORT_ACCOUNT_IDS = (MASKED, FULL)
+
 
 def mask_account(account_id: str) -> str:
     """``****1234``: enough to tell accounts apart in a log, not enough to identify one.

@@ -1,8 +1,9 @@
-"""The fraud rules of SPEC §5: a pure function from a transaction and its history to a verdict.
+"""The fraud rules (docs/rules.md): a pure function from a transaction and its history to a
+verdict.
 
 No AWS, no clock, no I/O: detect-fraud feeds it, tests drive it directly, and the compute stack
 validates the ``fraud:ruleOverrides`` config with :func:`rule_config_from_json` before deploying.
-Every threshold and weight is a field of :class:`RuleConfig`; the defaults are the SPEC's.
+Every threshold and weight is a field of :class:`RuleConfig`; the defaults are docs/rules.md's.
 """
 
 import json
@@ -139,6 +140,29 @@ def evaluate(transaction: Mapping[str, Any], history: Sequence[Mapping[str, Any]
     return Verdict(score, status, tuple(reasons))
 
 
+def _ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
+
+
+def rule_table(config: RuleConfig) -> list[tuple[str, str, int]]:
+    """(code, when it fires, weight) of each rule under ``config``, in words: the daily report
+    prints the rules in force, so its reader knows what a hit meant that day."""
+    return [
+        (HIGH_AMOUNT, f"amount ≥ {config.high_amount}", config.high_amount_weight),
+        (VELOCITY, f"{_ordinal(config.velocity_count)} or later transaction of the account "
+                   f"within {config.velocity_window_seconds} s", config.velocity_weight),
+        (GEO_JUMP, "previous transaction in another country less than "
+                   f"{config.geo_jump_window_seconds} s earlier", config.geo_jump_weight),
+        (AMOUNT_SPIKE, f"amount ≥ {config.amount_spike_multiplier} times the mean of the last "
+                       f"{config.amount_spike_history} (given ≥ "
+                       f"{config.amount_spike_min_history} earlier)", config.amount_spike_weight),
+        (HIGH_RISK_MCC, "merchant category " + ", ".join(config.high_risk_mccs),
+         config.high_risk_mcc_weight),
+    ]
+
+
 # ---- overrides: a JSON object with camelCase field names, e.g. {"highAmount": 5000} ----
 
 class RuleConfigError(ValueError):
@@ -199,6 +223,13 @@ _PARSERS: dict[str, Any] = {
     "suspicious_score": _integer(1, MAX_SCORE),
 }
 OVERRIDE_KEYS: dict[str, str] = {_camel(field.name): field.name for field in fields(RuleConfig)}
+
+
+def as_overrides(config: RuleConfig) -> dict[str, Any]:
+    """Every value of ``config``, keyed as ``fraud:ruleOverrides`` spells them."""
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in ((key, getattr(config, field))
+                               for key, field in OVERRIDE_KEYS.items())}
 
 
 def rule_config(overrides: Mapping[str, Any]) -> RuleConfig:

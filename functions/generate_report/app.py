@@ -19,6 +19,8 @@ from common import json_codec
 from common.clock import iso_now
 from common.data_model import FLAGGED_DAY, STATS_DAY
 from common.metrics import NAMESPACE, REPORTS_GENERATED
+from common.privacy import MASKED, REPORT_ACCOUNT_IDS
+from common.rules import rule_config_from_json
 from common.transaction import from_item
 
 from generate_report.html import render_html
@@ -30,6 +32,12 @@ BY_FLAGGED_DAY_INDEX = os.environ[env.BY_FLAGGED_DAY_INDEX]
 STATS_TABLE = os.environ[env.STATS_TABLE]
 REPORTS_BUCKET = os.environ[env.REPORTS_BUCKET]
 KMS_KEY_ARN = os.environ[env.KMS_KEY_ARN]
+# The rules in force, printed in the report; bad overrides or an unknown mode: no start.
+RULES = rule_config_from_json(os.environ.get(env.RULE_OVERRIDES))
+ACCOUNT_IDS = os.environ.get(env.REPORT_ACCOUNT_IDS) or MASKED
+if ACCOUNT_IDS not in REPORT_ACCOUNT_IDS:
+    raise ValueError(f"{env.REPORT_ACCOUNT_IDS} must be one of {', '.join(REPORT_ACCOUNT_IDS)}, "
+                     f"not {ACCOUNT_IDS!r}")
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
@@ -65,9 +73,10 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         KeyConditionExpression="#day = :day",
         ExpressionAttributeNames={"#day": FLAGGED_DAY.name},
         ExpressionAttributeValues={":day": {"S": day}})
-    report = build_report(day, stats_items, flagged_items)
-    json_key, html_key = report_keys(day)
     generated_at = iso_now()
+    report = build_report(day, stats_items, flagged_items, rules=RULES,
+                          account_ids=ACCOUNT_IDS, generated_at=generated_at)
+    json_key, html_key = report_keys(day)
     _put(json_key, json_codec.dumps(report), "application/json", generated_at)
     _put(html_key, render_html(report), "text/html; charset=utf-8", generated_at)
     metrics.add_metric(name=REPORTS_GENERATED, unit=MetricUnit.Count, value=1)

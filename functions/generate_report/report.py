@@ -1,15 +1,22 @@
-"""The daily report as data: pure, from the day's aggregates and its flagged transactions."""
+"""The daily report as data: pure, from the day's aggregates and its flagged transactions.
+
+What it holds is described in docs/report.md. Rule hits come from two places that count
+different things: the aggregates count every transaction a rule fired on (a high-risk merchant
+alone scores 25, under the suspicious score), the flagged transactions' reasons count the hits
+that contributed to a flag; the report gives both, named as what they are.
+"""
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from common.clock import iso
 from common.data_model import REPORTS_PREFIX
-from common.rules import RULE_CODES
+from common.privacy import FULL, mask_account
+from common.rules import RuleConfig, as_overrides, rule_table
 from common.stats import DayTotals
 from common.transaction import ANALYZED_AT, FRAUD_REASONS, FRAUD_SCORE
 
@@ -23,18 +30,26 @@ class InvalidReportRequest(ValueError):
     """The event does not name a day the report can be built for."""
 
 
+def parse_day(text: Any) -> str:
+    """``text`` if it is a calendar date written ``YYYY-MM-DD``, else
+    :class:`InvalidReportRequest` saying which of the two it is not."""
+    if not isinstance(text, str) or not _DAY.fullmatch(text):
+        raise InvalidReportRequest(f"must be a date written YYYY-MM-DD, not {text!r}")
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as error:  # e.g. "month must be in 1..12"
+        raise InvalidReportRequest(f"{text} is not a calendar date ({error})") from None
+
+
 def report_day(event: Any, today: date) -> str:
     """``event["day"]`` checked, or yesterday (UTC) when the event names no day."""
     day = event.get("day") if isinstance(event, dict) else None
     if day is None:
         return (today - timedelta(days=1)).isoformat()
-    if not isinstance(day, str) or not _DAY.fullmatch(day):
-        raise InvalidReportRequest(f'"day" must be a date as YYYY-MM-DD, not {day!r}')
     try:
-        date.fromisoformat(day)
-    except ValueError:
-        raise InvalidReportRequest(f'"day" {day!r} is not a calendar date') from None
-    return day
+        return parse_day(day)
+    except InvalidReportRequest as error:
+        raise InvalidReportRequest(f'"day" {error}') from None
 
 
 def report_keys(day: str) -> tuple[str, str]:
@@ -43,32 +58,56 @@ def report_keys(day: str) -> tuple[str, str]:
     return folder + "fraud-report.json", folder + "fraud-report.html"
 
 
+def _by_score(item: Mapping[str, Any]) -> tuple[int, int, str]:
+    """Highest score first; then the day's order."""
+    return -int(item[FRAUD_SCORE]), int(item["timestamp"]), item["transactionId"]
+
+
 def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
-                 flagged_items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The report of ``day`` from its stats items and its ``byFlaggedDay`` index entries."""
+                 flagged_items: Iterable[Mapping[str, Any]], *, rules: RuleConfig,
+                 account_ids: str, generated_at: str) -> dict[str, Any]:
+    """The report of ``day`` from its stats items and its ``byFlaggedDay`` index entries.
+
+    ``rules`` are the rules in force as the report is generated; ``account_ids`` is
+    ``fraud:reportAccountIds`` (``masked``, or ``full`` for the risk team's copy).
+    """
     totals = DayTotals.from_items(stats_items)
-    flagged = sorted(flagged_items, key=lambda item: (item["timestamp"], item["transactionId"]))
+    flagged = sorted(flagged_items, key=_by_score)
+    shown: Callable[[str], str] = str if account_ids == FULL else mask_account
     rate = (Decimal(100 * totals.flagged) / totals.transactions).quantize(_PERCENT) \
         if totals.transactions else Decimal("0.00")
     flags_per_account = Counter(item["accountId"] for item in flagged)
+    hits_among_flagged = Counter(code for item in flagged for code in item.get(FRAUD_REASONS, []))
+    flagged_amounts: Counter[str] = Counter()
+    for item in flagged:
+        flagged_amounts[item["currency"]] += item["amount"]
     return {
         "day": day,
+        "generatedAt": generated_at,
+        "accountIds": account_ids,
         "totals": {
             "transactions": totals.transactions,
             "flagged": totals.flagged,
             "flaggedRatePercent": rate,
             "amountByCurrency": totals.amounts,
+            "flaggedAmountByCurrency": dict(sorted(flagged_amounts.items())),
         },
-        "rules": {code: totals.rules.get(code, 0) for code in RULE_CODES},
+        "suspiciousScore": rules.suspicious_score,
+        "rules": [{"code": code, "firesWhen": condition, "weight": weight,
+                   "hitsAmongFlagged": hits_among_flagged[code],
+                   "hitsAmongAll": totals.rules.get(code, 0)}
+                  for code, condition, weight in rule_table(rules)],
+        "ruleConfig": as_overrides(rules),
         "hourly": [{"hour": hour, "transactions": count, "flagged": flagged_count}
                    for hour, (count, flagged_count) in enumerate(totals.hourly)],
-        "topAccounts": [{"accountId": account, "flagged": count} for account, count in
+        # Counted on whole ids, so two accounts that mask alike stay two rows.
+        "topAccounts": [{"accountId": shown(account), "flagged": count} for account, count in
                         sorted(flags_per_account.items(), key=lambda entry: (-entry[1], entry[0]))
                         [:TOP_ACCOUNTS]],
         "flaggedTransactions": [{
             "transactionId": item["transactionId"],
             "time": iso(int(item["timestamp"])),
-            "accountId": item["accountId"],
+            "accountId": shown(item["accountId"]),
             "amount": item["amount"],
             "currency": item["currency"],
             "merchantId": item["merchantId"],

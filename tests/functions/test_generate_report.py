@@ -1,5 +1,6 @@
 """generate-report: the day's report equals ground truth, is idempotent, and never scans."""
 
+import importlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -8,9 +9,12 @@ from decimal import Decimal
 
 import pytest
 from common import json_codec
-from common.rules import RULE_CODES
+from common.environment import REPORT_ACCOUNT_IDS, RULE_OVERRIDES
+from common.privacy import mask_account
+from common.rules import RULE_CODES, RuleConfig, as_overrides
 from common.stats import StatsDelta, shard_for, stats_key, update_action
 from common.transaction import to_item
+from generate_report.html import axis_ticks
 from generate_report.report import InvalidReportRequest, report_day, report_keys
 
 from shared.outputs import DataOutputs
@@ -57,24 +61,36 @@ def generated_day():
     return items, labels
 
 
+WEIGHTS = {"HIGH_AMOUNT": 60, "HIGH_RISK_MCC": 25}  # the default weights of the rules used
+
+
 def expected_report(items, labels):
     """The report computed from the generated data alone."""
+    def score(item):
+        return sum(WEIGHTS[code] for code in labels[item["transactionId"]])
+
     flagged = sorted((i for i in items if "HIGH_AMOUNT" in labels[i["transactionId"]]),
-                     key=lambda i: (i["timestamp"], i["transactionId"]))
-    amounts, hourly, hits = defaultdict(Decimal), Counter(), Counter()
-    flagged_hourly = Counter()
+                     key=lambda i: (-score(i), i["timestamp"], i["transactionId"]))
+    amounts, flagged_amounts = defaultdict(Decimal), defaultdict(Decimal)
+    hourly, flagged_hourly, hits, flagged_hits = Counter(), Counter(), Counter(), Counter()
     for item in items:
         amounts[item["currency"]] += item["amount"]
         hour = (item["timestamp"] - DAY_START) // (60 * MINUTE)
         hourly[hour] += 1
         flagged_hourly[hour] += item in flagged
         hits.update(labels[item["transactionId"]])
+        if item in flagged:
+            flagged_amounts[item["currency"]] += item["amount"]
+            flagged_hits.update(labels[item["transactionId"]])
     return {
         "transactions": len(items), "flagged": len(flagged),
         "rate": (Decimal(100 * len(flagged)) / len(items)).quantize(Decimal("0.01")),
-        "amounts": dict(amounts), "rules": {code: hits[code] for code in RULE_CODES},
+        "amounts": dict(amounts), "flagged_amounts": dict(flagged_amounts),
+        "rules": {code: (flagged_hits[code], hits[code]) for code in RULE_CODES},
         "hourly": [[hourly[h], flagged_hourly[h]] for h in range(24)],
         "flagged_ids": [i["transactionId"] for i in flagged],
+        "scores": [score(i) for i in flagged],
+        "flagged_accounts": [i["accountId"] for i in flagged],
     }
 
 
@@ -143,12 +159,105 @@ def test_the_report_of_a_generated_day_equals_ground_truth(generated):
         expected["transactions"], expected["flagged"])
     assert totals["flaggedRatePercent"] == expected["rate"]
     assert totals["amountByCurrency"] == expected["amounts"]
-    assert report["rules"] == expected["rules"]
+    assert totals["flaggedAmountByCurrency"] == expected["flagged_amounts"] == {
+        "EUR": sum(Decimal("15000.99") + n for n in range(9))}
     assert [[h["transactions"], h["flagged"]] for h in report["hourly"]] == expected["hourly"]
-    assert [t["transactionId"] for t in report["flaggedTransactions"]] == expected["flagged_ids"]
     assert {t["transactionId"]: t["reasons"] for t in report["flaggedTransactions"]} == {
         tid: generated.labels[tid] for tid in expected["flagged_ids"]}
     assert [a["flagged"] for a in report["topAccounts"]] == [1] * 9
+
+
+def test_rule_hits_are_counted_among_flagged_and_among_all(generated):
+    """A high-risk merchant alone (25) flags nothing: its hits among all transactions exceed
+    those among flagged ones, and both are reported, as what they are."""
+    expected = expected_report(generated.items, generated.labels)
+    report = json_codec.loads(generated.objects["jsonKey"]["Body"])
+    counts = {rule["code"]: (rule["hitsAmongFlagged"], rule["hitsAmongAll"])
+              for rule in report["rules"]}
+    assert counts == expected["rules"]
+    assert counts["HIGH_RISK_MCC"] == (3, 3 + 8 * 3)  # 3 frauds; 3 of each regular's 20
+    assert counts["HIGH_AMOUNT"] == (9, 9)
+
+
+def test_flagged_transactions_come_highest_score_first(generated):
+    expected = expected_report(generated.items, generated.labels)
+    flagged = json_codec.loads(generated.objects["jsonKey"]["Body"])["flaggedTransactions"]
+    assert [t["transactionId"] for t in flagged] == expected["flagged_ids"]
+    assert [t["score"] for t in flagged] == expected["scores"] == [85] * 3 + [60] * 6
+
+
+def test_the_report_states_when_it_was_made_and_the_rules_in_force(generated):
+    report = json_codec.loads(generated.objects["jsonKey"]["Body"])
+    assert report["generatedAt"] == generated.put_requests[-1]["Metadata"]["generated-at"]
+    assert report["ruleConfig"] == as_overrides(RuleConfig())
+    assert report["suspiciousScore"] == 50
+    assert [(r["code"], r["firesWhen"], r["weight"]) for r in report["rules"]] == [
+        ("HIGH_AMOUNT", "amount ≥ 10000", 60),
+        ("VELOCITY", "5th or later transaction of the account within 60 s", 60),
+        ("GEO_JUMP", "previous transaction in another country less than 3600 s earlier", 60),
+        ("AMOUNT_SPIKE", "amount ≥ 5 times the mean of the last 20 (given ≥ 3 earlier)", 30),
+        ("HIGH_RISK_MCC", "merchant category 7995, 6051, 4829, 5967", 25)]
+    html = generated.objects["htmlKey"]["Body"].decode()
+    assert f"Generated {report['generatedAt']}" in html
+    assert "amount ≥ 10000" in html
+
+
+def test_account_ids_are_masked_in_both_reports_by_default(generated):
+    expected = expected_report(generated.items, generated.labels)
+    report = json_codec.loads(generated.objects["jsonKey"]["Body"])
+    assert report["accountIds"] == "masked"
+    assert [t["accountId"] for t in report["flaggedTransactions"]] == [
+        mask_account(account) for account in expected["flagged_accounts"]]
+    assert {a["accountId"] for a in report["topAccounts"]} == {
+        mask_account(account) for account in expected["flagged_accounts"]}
+    for body in (generated.objects["jsonKey"]["Body"], generated.objects["htmlKey"]["Body"]):
+        text = body.decode()
+        assert not [item["accountId"] for item in generated.items
+                    if item["accountId"] in text]
+
+
+@pytest.fixture
+def risk_team_report_app(report_app, monkeypatch):
+    """generate-report started as the compute stack starts it with
+    ``fraud:reportAccountIds=full`` and rule overrides."""
+    monkeypatch.setenv(REPORT_ACCOUNT_IDS, "full")
+    monkeypatch.setenv(RULE_OVERRIDES, '{"highAmount": 500, "highRiskMccs": ["7995"]}')
+    importlib.reload(report_app)
+    yield report_app
+    monkeypatch.delenv(REPORT_ACCOUNT_IDS)
+    monkeypatch.delenv(RULE_OVERRIDES)
+    importlib.reload(report_app)
+
+
+def test_the_risk_teams_copy_shows_whole_account_ids_and_the_overrides(
+        risk_team_report_app, context, session, outputs):
+    item = {"transactionId": "risk-1", "accountId": "acct-whole-1234", "amount": Decimal("900"),
+            "currency": "EUR", "merchantId": "m", "merchantCategory": "5411", "country": "DE",
+            "timestamp": DAY_START + MINUTE, "fraudStatus": "SUSPICIOUS", "fraudScore": 60,
+            "fraudReasons": ["HIGH_AMOUNT"], "analyzedAt": "2024-05-01T00:01:01.000Z",
+            "flaggedDay": DAY}
+    session.client("dynamodb").put_item(TableName=outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
+                                        Item=to_item(item))
+    summary = generate(risk_team_report_app, context)
+    report = json_codec.loads(read(session, outputs, summary["jsonKey"])["Body"].read())
+    html = read(session, outputs, summary["htmlKey"])["Body"].read().decode()
+    assert report["accountIds"] == "full"
+    assert report["flaggedTransactions"][0]["accountId"] == "acct-whole-1234"
+    assert "acct-whole-1234" in html
+    assert "fraud:reportAccountIds = full" in html
+    assert (report["ruleConfig"]["highAmount"], report["ruleConfig"]["highRiskMccs"]) == (
+        500, ["7995"])
+    assert report["rules"][0]["firesWhen"] == "amount ≥ 500"
+
+
+def test_an_unknown_account_id_mode_stops_the_function_at_start(report_app, monkeypatch):
+    monkeypatch.setenv(REPORT_ACCOUNT_IDS, "partly")
+    try:
+        with pytest.raises(ValueError, match="REPORT_ACCOUNT_IDS must be one of masked, full"):
+            importlib.reload(report_app)
+    finally:
+        monkeypatch.delenv(REPORT_ACCOUNT_IDS)
+        importlib.reload(report_app)
 
 
 def test_the_html_is_self_contained_escaped_and_charts_every_hour(generated):
@@ -163,10 +272,47 @@ def test_the_html_is_self_contained_escaped_and_charts_every_hour(generated):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html
 
 
+@pytest.mark.parametrize(("peak", "ticks"), [
+    (0, [0, 1]), (3, [0, 1, 2, 3]), (6, [0, 2, 4, 6]), (11, [0, 5, 10, 15]),
+    (48, [0, 10, 20, 30, 40, 50]), (931, [0, 200, 400, 600, 800, 1000])])
+def test_the_chart_scale_has_round_steps_above_the_peak(peak, ticks):
+    assert axis_ticks(peak) == ticks
+
+
+def test_each_chart_panel_has_gridlines_labelled_with_its_scale(generated):
+    html = generated.objects["htmlKey"]["Body"].decode()
+    report = json_codec.loads(generated.objects["jsonKey"]["Body"])
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    labels = re.findall(r'text-anchor="end" font-size="11">([\d,]+)</text>', svg)
+    expected = [f"{tick:,}" for key in ("transactions", "flagged")
+                for tick in axis_ticks(max(hour[key] for hour in report["hourly"]))]
+    assert labels == expected
+    assert svg.count("<line") == len(expected)  # a gridline (or the baseline) per label
+
+
+def test_ids_times_and_amounts_never_wrap(generated):
+    html = generated.objects["htmlKey"]["Body"].decode()
+    style = html[html.index("<style>"):html.index("</style>")]
+    for css_class in ("keep", "id"):
+        assert re.search(rf"td\.{css_class} \{{[^}}]*white-space: nowrap", style), css_class
+    table = html[html.index('id="flagged"'):]
+    rows = re.findall(r"<tr>(<td.*?)</tr>", table)
+    assert len(rows) == sum(1 for codes in generated.labels.values() if "HIGH_AMOUNT" in codes)
+    for row in rows:
+        classes = re.findall(r'<td(?: class="([^"]*)")?>', row)
+        # score, time, transaction, account, amount, merchant, MCC, country; reasons may wrap
+        assert all(any(word in css.split() for word in ("keep", "id")) for css in classes[:8])
+        assert classes[8] == ""
+
+
 def test_regenerating_a_day_overwrites_the_same_objects_with_the_same_content(generated):
     first, second = generated.summaries
     assert second == first
-    assert generated.bodies[1] == generated.bodies[0]
+    times = [json_codec.loads(bodies["jsonKey"])["generatedAt"] for bodies in generated.bodies]
+    assert times[0] <= times[1]  # the only difference: when each was generated
+    for key in ("jsonKey", "htmlKey"):
+        assert generated.bodies[1][key].replace(times[1].encode(), times[0].encode()) == (
+            generated.bodies[0][key])
     assert generated.listed_keys == sorted(report_keys(DAY))
 
 
@@ -183,7 +329,8 @@ def test_a_day_without_traffic_is_an_empty_report(report_app, context, session, 
     summary = generate(report_app, context, "2024-02-29")
     report = json_codec.loads(read(session, outputs, summary["jsonKey"])["Body"].read())
     assert report["totals"] == {"transactions": 0, "flagged": 0,
-                                "flaggedRatePercent": Decimal("0.00"), "amountByCurrency": {}}
+                                "flaggedRatePercent": Decimal("0.00"), "amountByCurrency": {},
+                                "flaggedAmountByCurrency": {}}
     assert report["flaggedTransactions"] == []
 
 

@@ -11,12 +11,15 @@ from common.rules import (
     HIGH_AMOUNT,
     HIGH_RISK_MCC,
     OVERRIDE_KEYS,
+    RULE_CODES,
     VELOCITY,
     RuleConfig,
     RuleConfigError,
+    as_overrides,
     evaluate,
     rule_config,
     rule_config_from_json,
+    rule_table,
 )
 
 T = 1_714_564_800_000  # 2024-05-01T12:00:00Z
@@ -165,3 +168,20 @@ def test_every_setting_is_overridable_by_its_camel_case_name():
 def test_history_needed_covers_velocity_and_spike():
     assert DEFAULTS.history_needed == 20
     assert rule_config({"velocityCount": 30}).history_needed == 29
+
+
+@pytest.mark.parametrize(("count", "words"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"),
+                                               (11, "11th"), (12, "12th"), (21, "21st"),
+                                               (112, "112th")])
+def test_the_rules_in_words_follow_the_config(count, words):
+    table = {code: (condition, weight) for code, condition, weight in
+             rule_table(rule_config({"velocityCount": count, "velocityWeight": 40}))}
+    assert table["VELOCITY"] == (f"{words} or later transaction of the account within 60 s", 40)
+    assert list(table) == list(RULE_CODES)
+
+
+def test_the_config_in_force_reads_back_as_the_same_overrides():
+    config = rule_config({"highAmount": 5000, "highRiskMccs": ["7995"]})
+    overrides = as_overrides(config)
+    assert (overrides["highAmount"], overrides["highRiskMccs"]) == (5000, ["7995"])
+    assert rule_config(overrides) == config

@@ -54,6 +54,7 @@ ALTERNATE = Configuration(
         "fraud:azCount": "3",
         "fraud:streamBatchSize": "50",
         "fraud:streamBatchWindowSeconds": "2",
+        "fraud:reportAccountIds": "full",
     },
 )
 CONFIGURATIONS = {"default": DEFAULT, "alternate": ALTERNATE}

@@ -46,6 +46,7 @@ def test_every_key_is_read():
         "streamBatchWindowSeconds": "2",
         "powertoolsLayerArn": "arn:aws:lambda:us-east-2:017000801446:layer:Custom:3",
         "ruleOverrides": '{"velocityWeight": 40, "highAmount": 5000}',
+        "reportAccountIds": "full",
     }
     assert set(raw) == set(config_keys())
     settings = parse_settings(raw, stack="qa", region="us-west-2")
@@ -62,6 +63,7 @@ def test_every_key_is_read():
     assert settings.powertools_layer_arn.endswith(":layer:Custom:3")
     assert settings.region == "us-west-2"
     assert settings.rule_overrides == '{"highAmount": 5000, "velocityWeight": 40}'
+    assert settings.report_account_ids == "full"
 
 
 @pytest.mark.parametrize(("key", "value", "accepted"), [

@@ -146,11 +146,12 @@ def test_function_is_encrypted_private_and_reads_its_settings(chain, configurati
     assert variables["POWERTOOLS_SERVICE_NAME"] == spec.id
 
 
-def test_only_detect_fraud_reads_the_rule_overrides(chain, configuration):
+def test_the_rule_overrides_reach_the_functions_that_apply_or_print_them(chain, configuration):
     run = chain[COMPUTE]
     for spec in LAMBDAS:
         variables = function_named(run, spec.id, configuration).inputs["environment"]["variables"]
-        assert (env.RULE_OVERRIDES in variables) is (spec.id == "detect-fraud")
+        assert (env.RULE_OVERRIDES in variables) is (spec.id in ("detect-fraud",
+                                                                 "generate-report"))
     detect = function_named(run, "detect-fraud", configuration).inputs["environment"]
     assert detect["variables"][env.RULE_OVERRIDES] == "{}"
 
@@ -164,6 +165,14 @@ def test_only_notify_team_reads_its_claim_expiry_from_the_alerts_queue_s_visibil
         variables = function_named(run, spec.id, configuration).inputs["environment"]["variables"]
         assert variables.get(env.ALERT_CLAIM_SECONDS) == (
             "250" if spec.id == "notify-team" else None)
+
+
+def test_the_report_masks_account_ids_unless_configured_not_to(chain, configuration):
+    report = function_named(chain[COMPUTE], "generate-report", configuration)
+    assert report.inputs["environment"]["variables"][env.REPORT_ACCOUNT_IDS] == (
+        configuration.settings.report_account_ids)
+    assert configuration.settings.report_account_ids == (
+        "masked" if configuration.stack == "dev" else "full")
 
 
 def test_rule_overrides_reach_detect_fraud_canonicalised():
