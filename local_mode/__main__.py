@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from local_mode.console import Console, StatusLine, banner, shown
+from local_mode.console import Console, StatusLine, banner, counted, shown
 from local_mode.emulator import EmulatorError
 from local_mode.report import ReportError, build_report, parse_day
 from local_mode.stack import (
@@ -53,7 +53,8 @@ def serve(args: argparse.Namespace) -> int:
                                  tables=[stack.outputs[DataOutputs.TRANSACTIONS_TABLE_NAME],
                                          stack.outputs[DataOutputs.STATS_TABLE_NAME]],
                                  log_dir=str(shown(stack.log_dir)),
-                                 own_emulator=stack.emulator is not None))
+                                 own_emulator=stack.emulator is not None,
+                                 api_auth=stack.settings.api_auth))
             status = StatusLine(console, stack.status, STATUS_INTERVAL_SECONDS)
             status.start()
         stack.stopped.wait()  # until Ctrl-C or SIGTERM, or the emulator exits
@@ -79,7 +80,8 @@ def report(args: argparse.Namespace) -> int:
         raise ReportError(f"no local mode is running (nothing in {shown(args.outbox)}/); "
                           "start it with `make local` in another terminal, then run this again")
     saved = build_report(day, state, args.outbox)
-    print(f"Report for {saved.day}: {saved.transactions} transactions, {saved.flagged} flagged")
+    print(f"Report for {saved.day}: {counted(saved.transactions, 'transaction')}, "
+          f"{saved.flagged} flagged")
     print(f"  HTML  {shown(saved.html)}")
     print(f"  JSON  {shown(saved.json)}")
     return 0

@@ -9,8 +9,16 @@ from typing import TextIO
 
 from local_mode.environment import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
+# What the deployed API demands of a caller, per fraud:apiAuth mode; the local API checks neither.
+AUTH_IN_AWS = {"iam": "only SigV4-signed requests (execute-api:Invoke)",
+               "api-key": "only requests with the stack's API key in x-api-key"}
 EXAMPLE_TRANSACTION = ('{"accountId":"acct-42","amount":125.50,"currency":"EUR",'
                        '"merchantId":"m-1","merchantCategory":"5411","country":"DE"}')
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 transaction``, ``2 transactions``: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def shown(path: Path) -> Path:
@@ -66,7 +74,7 @@ class Console:
 
 
 def banner(*, api_url: str, emulator_url: str, region: str, outbox: str, tables: list[str],
-           log_dir: str, own_emulator: bool = True) -> str:
+           log_dir: str, api_auth: str, own_emulator: bool = True) -> str:
     """What ``make local`` prints once everything listens."""
     today = datetime.now(UTC).date().isoformat()
     credentials = f"AWS_ACCESS_KEY_ID={ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}"
@@ -83,11 +91,15 @@ Fraud detection platform: local mode
       state {state}
   Digests, reports, function logs    {outbox}/  ({log_dir}/ holds each function's log)
 
+Authorization is not checked here: any request is accepted. Deployed with
+fraud:apiAuth={api_auth}, the API accepts {AUTH_IN_AWS[api_auth]}.
+
 Try it:
   curl -s -X POST {api_url}/transactions -H 'Content-Type: application/json' \\
        -d '{EXAMPLE_TRANSACTION}'
   curl -s {api_url}/transactions/<transactionId>
   make report DAY={today}
+  # with the AWS CLI, if you have it (the project does not install it):
   {credentials} aws --region {region} \\
        --endpoint-url {emulator_url} dynamodb scan --table-name {tables[0]} --max-items 5
 

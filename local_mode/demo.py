@@ -1,6 +1,7 @@
 """``make demo``: the local mode under a seeded workload, checked and measured.
 
-1. start the local mode (``serve --quiet``, on free ports, with its own outbox);
+1. empty its outbox of an earlier run's digests, reports and logs, and start the local mode
+   (``serve --quiet``, on free ports, with that outbox);
 2. post the workload (see ``local_mode.workload``) from a few client threads, each account's
    requests in order from one thread, timing every request;
 3. wait until the pipeline is drained, by polling what it leaves behind with a deadline: every
@@ -13,6 +14,7 @@
 """
 
 import http.client
+import shutil
 import sys
 import threading
 import time
@@ -39,13 +41,13 @@ from common.transaction import (
     from_item,
 )
 
-from local_mode.console import shown
+from local_mode.console import counted, shown
 from local_mode.environment import use_emulator
 from local_mode.figures import detection, percentile, ratio
-from local_mode.outbox import alert_count, read_digests
+from local_mode.outbox import DIGESTS_DIR, alert_count, read_digests
 from local_mode.process import LocalModeError, LocalModeProcess
-from local_mode.report import SavedReport, build_report
-from local_mode.stack import load_settings
+from local_mode.report import REPORTS_DIR, SavedReport, build_report
+from local_mode.stack import CHECKPOINTS_FILE, LOG_DIR, load_settings, read_state
 from local_mode.workload import EVERYDAY, SCENARIOS, Request, Workload, describe, generate
 from shared.outputs import DataOutputs
 
@@ -65,12 +67,13 @@ class Sent:
 
 
 class Progress:
-    """A progress bar on a terminal; a line per quarter otherwise."""
+    """A progress bar on a terminal; otherwise a line per quarter, and the final state."""
 
     def __init__(self, label: str, total: int) -> None:
         self.label, self.total = label, max(total, 1)
         self.live = sys.stderr.isatty()
         self._shown = -1
+        self._latest = self._printed = ""
 
     def update(self, done: int, detail: str = "") -> None:
         if self.live:
@@ -78,13 +81,21 @@ class Progress:
             sys.stderr.write(f"\r{self.label:<10} [{'#' * filled}{'.' * (30 - filled)}] "
                              f"{done}/{self.total} {detail}\033[K")
             sys.stderr.flush()
-        elif 4 * done // self.total > self._shown:
+            return
+        self._latest = f"{self.label}: {done}/{self.total} {detail}".rstrip()
+        if 4 * done // self.total > self._shown:
             self._shown = 4 * done // self.total
-            print(f"{self.label}: {done}/{self.total} {detail}", file=sys.stderr, flush=True)
+            self._print()
 
     def close(self) -> None:
         if self.live:
             sys.stderr.write("\n")
+        elif self._latest != self._printed:  # the last line must be the state the summary has
+            self._print()
+
+    def _print(self) -> None:
+        print(self._latest, file=sys.stderr, flush=True)
+        self._printed = self._latest
 
 
 def send_workload(workload: Workload, api_url: str) -> list[Sent]:
@@ -184,12 +195,14 @@ def wait_until_drained(pipeline: Pipeline, accepted: int) -> list[str]:
         progress.update(min(accepted, totals.transactions + dead_lettered),
                         f"analysed · {notified}/{totals.flagged} flagged notified")
         problems = []
-        if totals.transactions + dead_lettered < accepted:
-            problems.append(f"{accepted - totals.transactions - dead_lettered} accepted "
-                            "transactions were never analysed (nor sent to the analysis DLQ)")
-        if alerts_waiting or notified + alerts_dead < totals.flagged:
-            problems.append(f"{totals.flagged - notified - alerts_dead} flagged transactions "
-                            f"were never notified ({alerts_waiting} alerts still queued)")
+        unanalysed = accepted - totals.transactions - dead_lettered
+        if unanalysed > 0:
+            problems.append(f"{counted(unanalysed, 'accepted transaction')} never analysed (nor "
+                            "sent to the analysis DLQ)")
+        unnotified = totals.flagged - notified - alerts_dead
+        if alerts_waiting or unnotified > 0:
+            problems.append(f"{counted(unnotified, 'flagged transaction')} never notified "
+                            f"({counted(alerts_waiting, 'alert')} still queued)")
         if not problems or time.monotonic() > deadline:
             progress.close()
             return problems
@@ -231,14 +244,15 @@ def check(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, Any]
     flagged = [item for item in stored.values() if item.get(FRAUD_STATUS) == SUSPICIOUS]
     unnotified = [item["transactionId"] for item in flagged if NOTIFIED_AT not in item]
     if unnotified:
-        problems.append(f"{len(unnotified)} flagged transactions were never notified: "
+        problems.append(f"{counted(len(unnotified), 'flagged transaction')} never notified: "
                         f"{', '.join(unnotified[:5])}")
     if notified_alerts != len(flagged):
-        problems.append(f"the digests hold {notified_alerts} alerts for {len(flagged)} flagged "
-                        "transactions (each must be notified exactly once)")
+        problems.append(f"the digests hold {counted(notified_alerts, 'alert')} for "
+                        f"{counted(len(flagged), 'flagged transaction')} (each must be notified "
+                        "exactly once)")
     reported = sum(report.transactions for report in reports)
     if reported != len(stored) or sum(report.flagged for report in reports) != len(flagged):
-        problems.append(f"the reports count {reported} transactions and "
+        problems.append(f"the reports count {counted(reported, 'transaction')} and "
                         f"{sum(report.flagged for report in reports)} flagged; the table holds "
                         f"{len(stored)} and {len(flagged)}")
     return problems
@@ -262,7 +276,7 @@ def figures(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, An
                   for transaction_id, result in first_posts.items()
                   if ANALYZED_AT in stored.get(transaction_id, {})]
     flagged = sum(item.get(FRAUD_STATUS) == SUSPICIOUS for item in stored.values())
-    show(f"\nDemo: seed {workload.seed}, {len(sent)} requests in {elapsed:.1f} s")
+    show(f"\nDemo: seed {workload.seed}, {counted(len(sent), 'request')} in {elapsed:.1f} s")
     show(f"  accepted {statuses[201]} (201) · replayed {statuses[200]} (200) · "
          f"rejected {sum(n for status, n in statuses.items() if status >= 400)} (4xx)")
     show(f"  API latency        p50 {percentile(latencies, 50):.0f} ms · "
@@ -272,7 +286,7 @@ def figures(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, An
              f"p95 {percentile(verdict_ms, 95) / 1000:.2f} s")
     show(f"  verdicts           {len(stored)} analysed · {flagged} flagged · "
          f"{dead_lettered} in the analysis DLQ")
-    show(f"  digests sent       {digests[0]} ({digests[1]} alerts)")
+    show(f"  digests sent       {digests[0]} ({counted(digests[1], 'alert')})")
     show("\n  Detection against the ground-truth labels")
     show(f"  {'scenario':<17}{'label':<7}{'txns':>6}{'flagged':>9}{'TP':>5}{'FP':>5}{'FN':>5}"
          f"{'precision':>11}{'recall':>8}{'F1':>6}")
@@ -296,14 +310,26 @@ def figures(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, An
         show(f"\n  report {report.day}: {shown(report.html)}")
 
 
+def empty_outbox(outbox: Path) -> None:
+    """Remove what an earlier run left in ``outbox``: the demo counts the digests it finds there,
+    so they must all be this run's. Only what the local mode writes is removed."""
+    if read_state(outbox) is not None:
+        raise LocalModeError(f"a local mode is running with the outbox {shown(outbox)}/; stop it "
+                             "or give the demo another --outbox")
+    for folder in (DIGESTS_DIR, REPORTS_DIR, LOG_DIR):
+        shutil.rmtree(outbox / folder, ignore_errors=True)
+    (outbox / CHECKPOINTS_FILE).unlink(missing_ok=True)
+
+
 def run_demo(*, transactions: int, seed: int, outbox: Path) -> int:
     if transactions < 1:
         print("error: --transactions must be at least 1", file=sys.stderr)
         return 2
     started = time.monotonic()
     workload = generate(transactions, seed, now_ms())
-    print(f"Starting the local mode (outbox {shown(outbox)}/) ...", file=sys.stderr)
+    print(f"Starting the local mode (outbox {shown(outbox)}/, emptied first) ...", file=sys.stderr)
     try:
+        empty_outbox(outbox)
         with LocalModeProcess(outbox) as local:
             use_emulator(local.state["emulatorEndpoint"], local.state["region"])
             sent = send_workload(workload, local.api_url)
@@ -321,7 +347,8 @@ def run_demo(*, transactions: int, seed: int, outbox: Path) -> int:
     figures(workload, sent, stored, digests, dead_lettered, reports,
             time.monotonic() - started, print)
     if problems:
-        print(f"\nThe demo does not add up ({len(problems)} problems):", file=sys.stderr)
+        print(f"\nThe demo does not add up ({counted(len(problems), 'problem')}):",
+              file=sys.stderr)
         for problem in problems[:20]:
             print(f"  - {problem}", file=sys.stderr)
         return 1

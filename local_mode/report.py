@@ -6,11 +6,11 @@ into ``<outbox>/reports/YYYY/MM/DD/``, where a browser can open the HTML.
 """
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import boto3
+from generate_report import report as generate_report
 
 from local_mode.environment import use_emulator
 from local_mode.stack import LOG_DIR, load_settings, local_function
@@ -36,12 +36,9 @@ class SavedReport:
 def parse_day(text: str) -> str:
     """``text`` if it is a calendar date written ``YYYY-MM-DD``, else :class:`ReportError`."""
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    raise ReportError(f"DAY must be a date written YYYY-MM-DD, e.g. {date.today().isoformat()}; "
-                      f"got {text!r}")
+        return generate_report.parse_day(text)
+    except generate_report.InvalidReportRequest as error:
+        raise ReportError(f"DAY {error}") from None
 
 
 def build_report(day: str, state: dict[str, Any], outbox: Path) -> SavedReport:

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from common.transaction import FRAUD_REASONS, FRAUD_STATUS, NOTIFIED_AT, PENDING, SUSPICIOUS
 
+from local_mode.__main__ import main as local_mode_main
 from local_mode.demo import expected_verdicts
 from local_mode.outbox import alert_count
 from local_mode.workload import EVERYDAY, generate
@@ -107,3 +108,14 @@ def test_make_report_without_a_running_local_mode_says_how_to_start_one(tmp_path
     assert "no local mode is running" in result.stderr
     assert "make local" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("day", "message"), [
+    ("2026-13-01", "error: DAY 2026-13-01 is not a calendar date (month must be in 1..12)"),
+    ("2026-02-30", "error: DAY 2026-02-30 is not a calendar date (day is out of range for month)"),
+    ("2026-1-1", "error: DAY must be a date written YYYY-MM-DD, not '2026-1-1'"),
+])
+def test_make_report_says_whether_the_day_is_misspelt_or_no_date(tmp_path, capsys, day,
+                                                                  message):
+    assert local_mode_main(["report", "--day", day, "--outbox", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == message
