@@ -1,11 +1,31 @@
 """Fixtures shared by every suite."""
 
+import gc
+import warnings
+
 import pytest
 
 from shared.settings import Settings
 from tests.harness.chain import CONFIGURATIONS, Chain, Configuration, run_chain
 
 _chains: dict[str, Chain] = {}
+
+
+# A Pulumi program stopped by an error (a bad config value, say) leaves the coroutines of its
+# pending outputs unawaited; their warning says nothing about the code under test.
+UNAWAITED_OUTPUTS = r"coroutine 'Output\..*' was never awaited"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("filterwarnings", f"ignore:{UNAWAITED_OUTPUTS}:RuntimeWarning")
+
+
+def pytest_unconfigure(config):
+    """Some of those coroutines outlive the last test; left to the interpreter's exit, they
+    are reported after the summary. Collected here, they are filtered as in the tests."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", UNAWAITED_OUTPUTS, RuntimeWarning)
+        gc.collect()
 
 
 @pytest.fixture(params=sorted(CONFIGURATIONS), scope="session")
