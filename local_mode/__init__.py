@@ -1,4 +1,4 @@
-"""The local mode: the whole pipeline on one machine, with no AWS account (SPEC §8).
+"""The local mode: the whole pipeline on one machine, with no AWS account (docs/local-mode.md).
 
 An AWS emulator (moto, :mod:`local_mode.emulator`), the data layer made by the shared
 provisioning helper, the REST API served from ``api/openapi.yaml``

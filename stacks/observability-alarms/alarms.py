@@ -19,7 +19,7 @@ from shared.lambdas import DETECT_FRAUD, GENERATE_REPORT, LAMBDAS, LambdaSpec
 from shared.naming import resource_name, resource_name_pattern
 
 PERIOD_SECONDS = 60
-ERROR_RATE_PERCENT = 1  # SPEC §2: a function failing more than 1 % of its invocations
+ERROR_RATE_PERCENT = 1  # docs/decisions.md: a function failing more than 1 % of its invocations
 ITERATOR_AGE_MS = 60_000  # detect-fraud a minute behind the stream: verdicts are late
 API_5XX_RATE_PERCENT = 1
 API_P99_LATENCY_MS = 1_000  # the API's sub-second promise
