@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from local_mode.api_gateway import RestApi, TokenBucket, local_server_url
+from local_mode.console import counted
 from local_mode.emulator import Emulator
 from local_mode.environment import use_emulator
 from local_mode.functions import FunctionError, LocalFunction, Throttled
@@ -339,9 +340,9 @@ class LocalStack:
         outbox = self.outbox.counters if self.outbox else None
         if not (api and stream and outbox):
             return "starting"
-        digests = f"{outbox.digests} digest{'s' if outbox.digests != 1 else ''}"
         return (f"accepted {api.accepted} · rejected {api.rejected} · analysed {stream.analysed}"
-                f" · flagged {stream.flagged} · notified {outbox.alerts} ({digests})"
+                f" · flagged {stream.flagged} · notified {outbox.alerts}"
+                f" ({counted(outbox.digests, 'digest')})"
                 f" · DLQ {self.dead_letter_depth()}")
 
     def stop(self) -> None:

@@ -227,9 +227,9 @@ OVERRIDE_KEYS: dict[str, str] = {_camel(field.name): field.name for field in fie
 
 def as_overrides(config: RuleConfig) -> dict[str, Any]:
     """Every value of ``config``, keyed as ``fraud:ruleOverrides`` spells them."""
+    values = {key: getattr(config, field) for key, field in OVERRIDE_KEYS.items()}
     return {key: list(value) if isinstance(value, tuple) else value
-            for key, value in ((key, getattr(config, field))
-                               for key, field in OVERRIDE_KEYS.items())}
+            for key, value in values.items()}
 
 
 def rule_config(overrides: Mapping[str, Any]) -> RuleConfig:
