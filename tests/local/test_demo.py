@@ -9,7 +9,7 @@ import pytest
 from local_mode.outbox import read_digests
 from shared.api_document import REPO_ROOT
 
-TRANSACTIONS = 60  # a few accounts, every scenario of the first ones: flagged ones included
+TRANSACTIONS = 20  # a few accounts, the first ones ending in a scenario: flagged ones included
 
 
 def _demo(outbox) -> subprocess.CompletedProcess[str]:

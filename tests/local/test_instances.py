@@ -52,7 +52,7 @@ def test_concurrent_requests_run_in_instances_of_their_own_up_to_the_limit(tmp_p
             os.kill(emulator_pid, signal.SIGCONT)
             pool.shutdown(wait=True)
         assert throttled.status == 500
-        assert throttled.json == {"message": "Internal server error",
+        assert throttled.json == {"message": "Internal server error", "errors": [],
                                   "requestId": throttled.headers["x-amzn-RequestId"]}
         assert [post.result().status for post in posts] == [201] * INSTANCES
         assert local.stored(over_id) == []
