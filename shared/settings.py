@@ -66,6 +66,9 @@ class Settings:
     stream_batch_window_seconds: int
     rule_overrides: str  # JSON object of rule thresholds and weights, validated ("{}": defaults)
     report_account_ids: str  # masked, or full for the risk team's copy of the daily report
+    waf: bool  # AWS WAF on the API stage
+    account_id: str | None  # the only AWS account the layers deploy to; None: any
+    protect_data: bool  # deletion protection, a 30-day key window, buckets kept when not empty
 
     @property
     def tags(self) -> dict[str, str]:
@@ -102,6 +105,15 @@ def _rate(raw: str) -> float:
     if not 0 < value <= 10000:
         raise ValueError(accepted)
     return value
+
+
+def _boolean(raw: str) -> bool:
+    """``true`` or ``false``, as ``pulumi config set`` writes them (a YAML boolean arrives as
+    the same text)."""
+    text = str(raw).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError("expected true or false")
+    return text == "true"
 
 
 def _did_you_mean(given: str, choices: list[str]) -> str:
@@ -242,6 +254,10 @@ _KEYS: dict[str, tuple[str, Any, Callable[[str], Any]]] = {
     "streamBatchWindowSeconds": ("stream_batch_window_seconds", 1, _integer(0, 300)),
     "ruleOverrides": ("rule_overrides", "{}", _rule_overrides),
     "reportAccountIds": ("report_account_ids", MASKED, _one_of(*REPORT_ACCOUNT_IDS)),
+    "waf": ("waf", True, _boolean),
+    "accountId": ("account_id", None, _text(r"\d{12}", "a 12-digit AWS account id")),
+    # Off by default: everything stays destroyable by the owner's rule.
+    "protectData": ("protect_data", False, _boolean),
 }
 
 _REGION = _text(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region such as us-east-2")

@@ -44,6 +44,8 @@ class Resource:
     retain_on_delete: bool
     provider: str
     id: str = ""  # the physical id the mock gave it (what other resources' inputs refer to)
+    # input name → URNs of the resources its value comes from (as the engine tracks them)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,7 +105,8 @@ class _RecordingMonitor(mocks.MockMonitor):
             parent=request.parent, inputs=inputs, state=state,
             dependencies=list(request.dependencies), protect=request.protect,
             retain_on_delete=request.retainOnDelete, provider=request.provider,
-            id=resource_id))
+            id=resource_id, property_dependencies={
+                key: list(value.urns) for key, value in request.propertyDependencies.items()}))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
