@@ -10,6 +10,7 @@ KMS_KEY_PURPOSE = "fraud"  # alias/kms-fraud-{suffix}
 TRANSACTIONS_TABLE_PURPOSE = "transactions"
 STATS_TABLE_PURPOSE = "fraud-stats"
 REPORTS_BUCKET_PURPOSE = "fraud-reports"
+ACCESS_LOGS_BUCKET_PURPOSE = "access-logs"  # the reports bucket's S3 server access logs
 NOTIFICATIONS_TOPIC_PURPOSE = "fraud-notifications"
 
 TABLES: dict[str, Table] = {

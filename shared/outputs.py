@@ -33,6 +33,7 @@ class DataOutputs:
     STATS_TABLE_ARN = "statsTableArn"
     REPORTS_BUCKET_NAME = "reportsBucketName"
     REPORTS_BUCKET_ARN = "reportsBucketArn"
+    ACCESS_LOGS_BUCKET_NAME = "accessLogsBucketName"
     ALERTS_QUEUE_URL = "alertsQueueUrl"
     ALERTS_QUEUE_ARN = "alertsQueueArn"
     ALERTS_QUEUE_NAME = "alertsQueueName"

@@ -8,12 +8,19 @@ names and ARNs it exports (shared.outputs.DataOutputs).
 import pulumi
 import pulumi_aws as aws
 from common.data_model import BY_ACCOUNT, BY_FLAGGED_DAY
-from encryption import KeyPolicyScope, ProjectKey, ProjectKeyArgs, key_policy
+from encryption import (
+    KeyPolicyScope,
+    ProjectKey,
+    ProjectKeyArgs,
+    deletion_window_days,
+    key_policy,
+)
 from messaging import AlertQueues, AlertQueuesArgs, topic_policy
 from storage import ReportsBucket, ReportsBucketArgs
 from tables import DataTables, DataTablesArgs
 
 from shared.data_layer import (
+    ACCESS_LOGS_BUCKET_PURPOSE,
     ALERTS,
     ALERTS_DLQ,
     ANALYSIS_DLQ,
@@ -38,6 +45,7 @@ key = ProjectKey("key", ProjectKeyArgs(
     alias_name="alias/" + resource_name("kms", KMS_KEY_PURPOSE, suffix),
     description=f"Fraud detection platform ({suffix}): tables, queues, topics, reports, logs "
                 "and Lambda environment variables",
+    deletion_window_days=deletion_window_days(settings.protect_data),
     policy=key_policy(KeyPolicyScope(
         partition=partition.partition,
         dns_suffix=partition.dns_suffix,
@@ -47,12 +55,17 @@ key = ProjectKey("key", ProjectKeyArgs(
     )),
 ))
 
-tables = DataTables("tables", DataTablesArgs(suffix=suffix, kms_key_arn=key.arn))
+tables = DataTables("tables", DataTablesArgs(suffix=suffix, kms_key_arn=key.arn,
+                                             deletion_protection=settings.protect_data))
 
 reports = ReportsBucket("reports", ReportsBucketArgs(
     bucket_name=bucket_name(REPORTS_BUCKET_PURPOSE, suffix, account_id),
+    access_log_bucket_name=bucket_name(ACCESS_LOGS_BUCKET_PURPOSE, suffix, account_id),
+    account_id=account_id,
     kms_key_arn=key.arn,
     retention_days=settings.report_retention_days,
+    # fraud:protectData: S3 refuses to delete a bucket that holds objects, so destroy stops.
+    force_destroy=not settings.protect_data,
 ))
 
 queues = AlertQueues("queues", AlertQueuesArgs(suffix=suffix, kms_key_arn=key.arn))
@@ -83,6 +96,7 @@ pulumi.export(DataOutputs.STATS_TABLE_NAME, stats.name)
 pulumi.export(DataOutputs.STATS_TABLE_ARN, stats.arn)
 pulumi.export(DataOutputs.REPORTS_BUCKET_NAME, reports.bucket.bucket)
 pulumi.export(DataOutputs.REPORTS_BUCKET_ARN, reports.bucket.arn)
+pulumi.export(DataOutputs.ACCESS_LOGS_BUCKET_NAME, reports.access_log_bucket.bucket)
 pulumi.export(DataOutputs.ALERTS_QUEUE_URL, alerts.url)
 pulumi.export(DataOutputs.ALERTS_QUEUE_ARN, alerts.arn)
 pulumi.export(DataOutputs.ALERTS_QUEUE_NAME, alerts.name)

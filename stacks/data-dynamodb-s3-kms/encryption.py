@@ -43,6 +43,13 @@ from shared.naming import (
 
 # KMS's minimum: after a destroy the key can still be recovered for a week, then it is gone.
 DELETION_WINDOW_DAYS = 7
+# With fraud:protectData, KMS's maximum: a month to cancel the deletion of the key that every
+# table, queue, topic, report and log of the environment is encrypted with.
+PROTECTED_DELETION_WINDOW_DAYS = 30
+
+
+def deletion_window_days(protect_data: bool) -> int:
+    return PROTECTED_DELETION_WINDOW_DAYS if protect_data else DELETION_WINDOW_DAYS
 
 # What CloudWatch Logs documents for encrypted log groups, spelled out for a symmetric key.
 LOGS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
@@ -122,10 +129,12 @@ class ProjectKeyArgs:
     alias_name: str  # with its "alias/" prefix
     description: str
     policy: dict[str, Any]
+    deletion_window_days: int
 
 
 class ProjectKey(pulumi.ComponentResource):
-    """The symmetric key (yearly rotation, 7-day deletion window) and its alias."""
+    """The symmetric key (yearly rotation, a 7-day deletion window or, protected, 30) and its
+    alias."""
 
     def __init__(self, name: str, args: ProjectKeyArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -135,7 +144,7 @@ class ProjectKey(pulumi.ComponentResource):
             f"{name}-key",
             description=args.description,
             enable_key_rotation=True,  # yearly, AWS's default period
-            deletion_window_in_days=DELETION_WINDOW_DAYS,
+            deletion_window_in_days=args.deletion_window_days,
             policy=json.dumps(args.policy),
             opts=child,
         )

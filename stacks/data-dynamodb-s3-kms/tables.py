@@ -35,6 +35,7 @@ def _index_args(index: Index) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
 class DataTablesArgs:
     suffix: str
     kms_key_arn: pulumi.Input[str]
+    deletion_protection: bool  # fraud:protectData
 
 
 class DataTables(pulumi.ComponentResource):
@@ -42,7 +43,8 @@ class DataTables(pulumi.ComponentResource):
 
     Every table: on demand, encrypted with the project key, point-in-time recovery on (the
     audit trail of every transaction, and the stats the reports are built from), deletion
-    protection off so ``pulumi destroy`` can remove the stack.
+    protection as ``fraud:protectData`` says (off by default, so ``pulumi destroy`` can remove
+    the stack; on, AWS refuses to delete the table until it is turned off again).
     """
 
     def __init__(self, name: str, args: DataTablesArgs,
@@ -70,6 +72,6 @@ class DataTables(pulumi.ComponentResource):
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
                 enabled=True, kms_key_arn=args.kms_key_arn),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
-            deletion_protection_enabled=False,
+            deletion_protection_enabled=args.deletion_protection,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -55,6 +55,9 @@ ALTERNATE = Configuration(
         "fraud:streamBatchSize": "50",
         "fraud:streamBatchWindowSeconds": "2",
         "fraud:reportAccountIds": "full",
+        "fraud:waf": "false",
+        "fraud:protectData": "true",
+        "fraud:accountId": "123456789012",  # the mocks' account (AWS's documentation example)
     },
 )
 CONFIGURATIONS = {"default": DEFAULT, "alternate": ALTERNATE}

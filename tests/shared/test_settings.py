@@ -33,6 +33,7 @@ def test_defaults_follow_the_spec():
     assert settings.org is None
     assert settings.powertools_layer_arn is None  # the published layer of the pinned version
     assert settings.rule_overrides == "{}"
+    assert (settings.waf, settings.account_id, settings.protect_data) == (True, None, False)
 
 
 def test_every_key_is_read():
@@ -47,6 +48,7 @@ def test_every_key_is_read():
         "powertoolsLayerArn": "arn:aws:lambda:us-east-2:017000801446:layer:Custom:3",
         "ruleOverrides": '{"velocityWeight": 40, "highAmount": 5000}',
         "reportAccountIds": "full",
+        "waf": "false", "accountId": "123456789012", "protectData": "TRUE",
     }
     assert set(raw) == set(config_keys())
     settings = parse_settings(raw, stack="qa", region="us-west-2")
@@ -64,9 +66,14 @@ def test_every_key_is_read():
     assert settings.region == "us-west-2"
     assert settings.rule_overrides == '{"highAmount": 5000, "velocityWeight": 40}'
     assert settings.report_account_ids == "full"
+    assert (settings.waf, settings.account_id, settings.protect_data) == (
+        False, "123456789012", True)
 
 
 @pytest.mark.parametrize(("key", "value", "accepted"), [
+    ("waf", "yes", "expected true or false"),
+    ("protectData", "1", "expected true or false"),
+    ("accountId", "12345678901", "expected a 12-digit AWS account id"),
     ("reservedConcurrency", "0", "expected an integer ≥ 1 or 'none'"),
     ("reservedConcurrency", "-5", "expected an integer ≥ 1 or 'none'"),
     ("reservedConcurrency", "many", "expected an integer ≥ 1 or 'none'"),

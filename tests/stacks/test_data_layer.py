@@ -60,13 +60,14 @@ def _named(data: ProgramRun, resource_type: str, name: str) -> Resource:
     return found[0]
 
 
-def _bucket(data: ProgramRun) -> Resource:
-    return data.one(BUCKET)
+def _bucket(data: ProgramRun, name: str = "reports-bucket") -> Resource:
+    return data.one(BUCKET, name)
 
 
-def _for_bucket(data: ProgramRun, resource_type: str) -> Resource:
-    resource = data.one(resource_type)
-    assert resource.inputs["bucket"] == _bucket(data).state["bucket"]
+def _for_bucket(data: ProgramRun, resource_type: str, name: str = "reports-bucket") -> Resource:
+    """The one ``resource_type`` configuring bucket ``name`` (its logical name)."""
+    bucket = _bucket(data, name).state["bucket"]
+    [resource] = [r for r in data.of_type(resource_type) if r.inputs["bucket"] == bucket]
     return resource
 
 
@@ -80,10 +81,9 @@ def _statements(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 # ---- the KMS key ----
 
-def test_key_rotates_and_waits_seven_days_before_deletion(data):
+def test_key_rotates(data):
     key = data.one(KEY)
     assert key.inputs["enableKeyRotation"] is True
-    assert key.inputs["deletionWindowInDays"] == 7
     assert key.inputs.get("keyUsage", "ENCRYPT_DECRYPT") == "ENCRYPT_DECRYPT"
 
 
@@ -228,7 +228,6 @@ def test_tables_are_on_demand_encrypted_recoverable_and_deletable(data, suffix, 
     assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
     assert table.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": _key_arn(data)}
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
-    assert table.inputs["deletionProtectionEnabled"] is False
 
 
 def test_exactly_the_two_tables(data):
@@ -237,10 +236,9 @@ def test_exactly_the_two_tables(data):
 
 # ---- the reports bucket ----
 
-def test_bucket_name_carries_suffix_and_account_and_can_be_destroyed_full(data, suffix):
+def test_bucket_name_carries_suffix_and_account(data, suffix):
     bucket = _bucket(data)
     assert bucket.inputs["bucket"] == f"s3-fraud-reports-{suffix}-{ACCOUNT_ID}"
-    assert bucket.inputs["forceDestroy"] is True
 
 
 def test_bucket_encrypts_by_default_with_the_key_and_a_bucket_key(data):
@@ -341,7 +339,65 @@ def test_bucket_policy_statements(data):
                                    "s3:x-amz-server-side-encryption-aws-kms-key-id": "true"}},
         },
     }
-    assert data.one(PUBLIC_ACCESS).urn in policy.dependencies
+    assert _for_bucket(data, PUBLIC_ACCESS).urn in policy.dependencies
+
+
+# ---- the access-log bucket (S3 server access logs of the reports bucket) ----
+
+LOG_BUCKET = "reports-access-logs-bucket"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+
+
+def test_every_request_to_the_reports_bucket_is_logged_to_the_log_bucket(data, suffix):
+    logs = _bucket(data, LOG_BUCKET)
+    assert logs.inputs["bucket"] == f"s3-access-logs-{suffix}-{ACCOUNT_ID}"
+    logging = data.one(LOGGING)
+    assert logging.inputs["bucket"] == _bucket(data).state["bucket"]
+    assert logging.inputs["targetBucket"] == logs.state["bucket"]
+    assert logging.inputs["targetPrefix"] == "reports-bucket/"
+    assert logging.inputs["targetObjectKeyFormat"] == {
+        "partitionedPrefix": {"partitionDateSource": "EventTime"}}
+
+
+def test_the_log_bucket_is_sse_s3_the_only_default_server_access_logging_supports(data):
+    assert _for_bucket(data, ENCRYPTION, LOG_BUCKET).inputs["rules"] == [{
+        "applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+
+
+def test_the_log_bucket_keeps_the_reports_bucket_s_other_rules(data):
+    for resource_type in (PUBLIC_ACCESS, OWNERSHIP, VERSIONING, LIFECYCLE):
+        ours = {k: v for k, v in _for_bucket(data, resource_type, LOG_BUCKET).inputs.items()
+                if k not in ("bucket", "tags")}
+        reports = {k: v for k, v in _for_bucket(data, resource_type).inputs.items()
+                   if k not in ("bucket", "tags")}
+        assert ours == reports, resource_type
+
+
+def test_only_s3_logging_for_the_reports_bucket_writes_to_the_log_bucket(data):
+    logs = _bucket(data, LOG_BUCKET).state["arn"]
+    statements = _statements(_policy(_for_bucket(data, BUCKET_POLICY, LOG_BUCKET)))
+    assert statements["DenyInsecureTransport"]["Resource"] == [logs, f"{logs}/*"]
+    assert statements["S3ServerAccessLogsOfTheReportsBucket"] == {
+        "Sid": "S3ServerAccessLogsOfTheReportsBucket", "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": f"{logs}/reports-bucket/*",
+        "Condition": {"ArnLike": {"aws:SourceArn": _bucket(data).state["arn"]},
+                      "StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}}
+
+
+# ---- fraud:protectData ----
+
+def test_protect_data_sets_deletion_protection_the_key_window_and_keeps_full_buckets(
+        data, settings):
+    """Off (the default configuration): everything destroyable. On (the alternate one): AWS
+    refuses to delete the tables until it is turned off, a month to cancel the key's deletion,
+    and destroy stops at a bucket that still holds objects."""
+    protect = settings.protect_data
+    assert data.one(KEY).inputs["deletionWindowInDays"] == (30 if protect else 7)
+    assert {t.inputs["deletionProtectionEnabled"] for t in data.of_type(TABLE)} == {protect}
+    assert {b.inputs["forceDestroy"] for b in data.of_type(BUCKET)} == {not protect}
+    # AWS's own protections, not Pulumi's protect: a destroy stays possible once it is off.
+    assert not any(resource.protect for resource in data.resources)
 
 
 def _condition_holds(operator: str, key: str, expected: str, request: dict[str, str]) -> bool:
@@ -513,6 +569,7 @@ def test_exports_match_the_resources(data, suffix, settings):
         DataOutputs.STATS_TABLE_ARN: stats.state["arn"],
         DataOutputs.REPORTS_BUCKET_NAME: _bucket(data).state["bucket"],
         DataOutputs.REPORTS_BUCKET_ARN: _bucket(data).state["arn"],
+        DataOutputs.ACCESS_LOGS_BUCKET_NAME: _bucket(data, LOG_BUCKET).state["bucket"],
         DataOutputs.NOTIFICATIONS_TOPIC_ARN: data.one(TOPIC).state["arn"],
     }
     for queue, prefix in ((ALERTS, "ALERTS_QUEUE"), (ALERTS_DLQ, "ALERTS_DLQ"),
