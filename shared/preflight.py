@@ -12,6 +12,8 @@ or a problem saying what is short, by how much, and the fixes. Nothing here writ
   throttle (Little's law, as shared.settings checks it for a reservation).
 - edge-apigateway: the region's API Gateway CloudWatch role must be set (account/), or the
   stage's logging settings are refused.
+- every layer: the credentials belong to ``fraud:accountId`` when it is set (STS
+  GetCallerIdentity), the account the layers' AWS provider admits (shared.account).
 """
 
 import sys
@@ -105,6 +107,26 @@ def cloudwatch_role_problems(settings: Settings, role_arn: str | None) -> list[s
             f"see the README), or ask whoever manages the account's API Gateway settings"]
 
 
+def account_problems(settings: Settings, layers: list[str], caller_account: str,
+                     caller_arn: str) -> list[str]:
+    """Why the credentials' account is not the one ``fraud:accountId`` names; ``[]`` when it
+    is, or when the setting is unset."""
+    if settings.account_id is None or settings.account_id == caller_account:
+        return []
+    return [f"the AWS credentials are of account {caller_account} ({caller_arn}), but stack "
+            f"{settings.stack} deploys only to {NAMESPACE}:accountId = {settings.account_id} "
+            f"({', '.join(layers)}). Use that account's credentials (AWS_PROFILE), or, if the "
+            f"stack really moves, make config-set STACK={settings.stack} "
+            f"KEY={NAMESPACE}:accountId VALUE={caller_account}"]
+
+
+def account_summary(settings: Settings, caller_account: str) -> str:
+    if settings.account_id is None:
+        return (f"AWS account {caller_account}: any account is accepted ({NAMESPACE}:accountId is "
+                "unset; set it to pin the stack to one)")
+    return f"AWS account {caller_account}: {NAMESPACE}:accountId: ok"
+
+
 def read_lambda_concurrency(client: Any, settings: Settings) -> LambdaConcurrency:
     """GetAccountSettings, and GetFunctionConcurrency of each function of this stack."""
     limits = client.get_account_settings()["AccountLimit"]
@@ -130,7 +152,19 @@ def run(stack: str, layers: list[str], stacks_dir: Path = STACKS_DIR) -> list[st
     from botocore.exceptions import BotoCoreError, ClientError
 
     problems: list[str] = []
+    # Every layer's settings first: a bad value stops the preflight before any call to AWS.
+    by_layer = {layer: layer_settings(layer, stack, stacks_dir) for layer in layers}
     try:
+        identity = boto3.client("sts", region_name=by_layer[layers[0]].region) \
+            .get_caller_identity()
+        wanted = {layer: settings.account_id for layer, settings in by_layer.items()}
+        for account_id in dict.fromkeys(wanted.values()):  # one line per value the layers hold
+            named = [layer for layer, wants in wanted.items() if wants == account_id]
+            settings = by_layer[named[0]]
+            found = account_problems(settings, named, identity["Account"], identity["Arn"])
+            problems += found
+            if not found:
+                print(f"preflight: {account_summary(settings, identity['Account'])}")
         if COMPUTE in layers:
             # Reservations are the compute layer's; the throttle, the edge layer's.
             settings = layer_settings(COMPUTE, stack, stacks_dir)

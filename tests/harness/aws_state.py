@@ -86,6 +86,8 @@ class AwsState(mocks.Mocks):
                            "secretOutputNames": []}
         if not args.custom:
             return "", inputs
+        if typ.startswith("pulumi:providers:"):  # an explicit provider: its config is its state
+            return f"{name}-id", inputs
 
         if typ == "aws:dynamodb/table:Table":
             physical = _physical_name(inputs, name)

@@ -57,6 +57,7 @@ class ProgramRun:
     resources: list[Resource]
     invokes: list[tuple[str, dict[str, Any]]]
     outputs: dict[str, Any]
+    invoke_providers: list[tuple[str, str]] = field(default_factory=list)
     secret_outputs: set[str] = field(default_factory=set)
 
     def of_type(self, type_token: str) -> list[Resource]:
@@ -83,6 +84,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         self.aws = aws
         self.records: list[Resource] = []
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        self.invoke_providers: list[tuple[str, str]] = []  # (token, provider) of each invoke
 
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -91,12 +93,13 @@ class _RecordingMonitor(mocks.MockMonitor):
         mocks._ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object)
         # The engine runs stack transforms before registration; the mock monitor does not.
+        opts = pulumi.ResourceOptions()
         for transform in self._stack_transforms:
             result = transform(pulumi.ResourceTransformArgs(
                 custom=request.custom, type_=request.type, name=request.name, props=inputs,
-                opts=pulumi.ResourceOptions()))
+                opts=opts))
             if result is not None:
-                inputs = result.props
+                inputs, opts = result.props, result.opts
         resource_id, state = self.aws.new_resource(mocks.MockResourceArgs(
             typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
             resource_id=request.importId, custom=request.custom or False))
@@ -104,7 +107,8 @@ class _RecordingMonitor(mocks.MockMonitor):
             urn=urn, type=request.type, name=request.name, custom=request.custom,
             parent=request.parent, inputs=inputs, state=state,
             dependencies=list(request.dependencies), protect=request.protect,
-            retain_on_delete=request.retainOnDelete, provider=request.provider,
+            retain_on_delete=request.retainOnDelete,
+            provider=_provider_name(opts.provider) or request.provider,
             id=resource_id, property_dependencies={
                 key: list(value.urns) for key, value in request.propertyDependencies.items()}))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
@@ -122,8 +126,24 @@ class _RecordingMonitor(mocks.MockMonitor):
         return response
 
     def Invoke(self, request):
-        self.invokes.append((request.tok, rpc.deserialize_properties(request.args)))
+        args = rpc.deserialize_properties(request.args)
+        self.invokes.append((request.tok, args))
+        # As for resources, the engine would run the stack's invoke transforms.
+        opts = pulumi.InvokeOptions()
+        for transform in self._stack_invoke_transforms:
+            result = transform(pulumi.InvokeTransformArgs(request.tok, args, opts))
+            if result is not None:
+                opts = result.opts
+        self.invoke_providers.append((request.tok,
+                                      _provider_name(opts.provider) or request.provider))
         return super().Invoke(request)
+
+
+def _provider_name(provider: Any) -> str:
+    """``pulumi:providers:aws::<name>`` of an explicit provider a transform set, else ``""``."""
+    if provider is None:
+        return ""
+    return f"pulumi:providers:{provider.package}::{provider._name}"
 
 
 def _purge_project_modules() -> None:
@@ -167,7 +187,8 @@ def run_program(
     secret_outputs = {name for name, value in exports.items()
                       if isinstance(value, pulumi.Output) and _sync_await(value.is_secret())}
     return ProgramRun(layer=project, stack=stack, resources=monitor.records,
-                      invokes=monitor.invokes, outputs=outputs, secret_outputs=secret_outputs)
+                      invokes=monitor.invokes, outputs=outputs, secret_outputs=secret_outputs,
+                      invoke_providers=monitor.invoke_providers)
 
 
 def run_layer(

@@ -1,9 +1,12 @@
 """Every layer, as a Pulumi project and as a program, meets the house rules."""
 
+import json
+
 import pulumi
 import pytest
 import yaml
 
+from shared.account import PROVIDER_NAME
 from shared.layers import COMPUTE, DATA, EDGE, LAYERS, OBSERVABILITY, UPSTREAM
 from shared.settings import DEFAULT_REGION
 from shared.tags import accepts_tags
@@ -94,3 +97,23 @@ def test_a_downstream_layer_before_the_data_layer_is_deployed_says_so():
     with pytest.raises(pulumi.RunError, match=rf"{DATA} \(stack dev\) exports no agreedSettings: "
                                               rf"deploy it first"):
         run_layer(COMPUTE, upstream={})
+
+
+def test_fraud_account_id_pins_every_aws_resource_and_invoke_to_one_account(chain, settings):
+    """With fraud:accountId (the alternate configuration), one explicit provider refuses any
+    other account, and every AWS resource and data source of every layer goes through it."""
+    pinned = f"pulumi:providers:aws::{PROVIDER_NAME}"
+    for layer, run in chain.items():
+        providers = [r for r in run.resources if r.type == "pulumi:providers:aws"]
+        aws_resources = {r.provider for r in run.resources
+                         if r.custom and r.type.startswith("aws:")}
+        aws_invokes = {provider for token, provider in run.invoke_providers
+                       if token.startswith("aws:")}
+        if settings.account_id is None:
+            assert (providers, aws_resources) == ([], {""}), layer  # the default provider
+            continue
+        [provider] = providers
+        assert json.loads(provider.inputs["allowedAccountIds"]) == [settings.account_id], layer
+        assert provider.inputs["region"] == settings.region
+        assert aws_resources == {pinned}, layer
+        assert aws_invokes <= {pinned}, layer

@@ -50,7 +50,17 @@ class FakeAws:
     unreserved: int = 1000
     reservations: dict[str, int] = field(default_factory=dict)  # function name → reserved
     cloudwatch_role_arn: str | None = "arn:aws:iam::123456789012:role/iam-apigw-cloudwatch-x"
+    caller_account: str = "123456789012"  # whose credentials these are (STS)
     requests: list[str] = field(default_factory=list)
+
+    def caller_identity(self) -> bytes:
+        """STS GetCallerIdentity's answer (query protocol, XML)."""
+        self.requests.append("sts:GetCallerIdentity")
+        return (f'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                f"<GetCallerIdentityResult><Arn>arn:aws:iam::{self.caller_account}:user/ci</Arn>"
+                f"<UserId>AIDAEXAMPLE</UserId><Account>{self.caller_account}</Account>"
+                "</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId>"
+                "</ResponseMetadata></GetCallerIdentityResponse>").encode()
 
     def answer(self, path: str) -> tuple[int, dict, dict]:
         self.requests.append(path)
@@ -85,6 +95,15 @@ def aws() -> FakeAws:
             self.send_response(status)
             for name, value in {"Content-Type": "application/json", **headers}.items():
                 self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # STS: Action=GetCallerIdentity in the form body
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            data = fake.caller_identity()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -349,6 +368,28 @@ def test_bad_config_stops_the_deploy_before_any_layer(repo, bin_dir, aws):
     assert "did you mean fraud:reservedConcurrency?" in result.stderr
     assert actions(repo, "up") == []
     assert aws.requests == []
+
+
+def test_credentials_of_another_account_than_fraud_account_id_stop_the_deploy(
+        repo, bin_dir, aws):
+    stack_file(repo, LAYERS, {"fraud:accountId": "210987654321"})
+    result = make(repo, bin_dir, "deploy-all", "STACK=qa", aws=aws)
+    assert result.returncode != 0
+    message = " ".join(result.stderr.split())
+    assert ("the AWS credentials are of account 123456789012 (arn:aws:iam::123456789012:user/ci)"
+            ", but stack qa deploys only to fraud:accountId = 210987654321") in message
+    assert "KEY=fraud:accountId VALUE=123456789012" in message
+    assert actions(repo, "up") == []
+
+
+def test_the_account_check_says_which_account_it_deploys_to(repo, bin_dir, aws):
+    result = make(repo, bin_dir, "deploy-network-vpc", "STACK=qa", aws=aws)
+    assert result.returncode == 0, result.stderr
+    assert "AWS account 123456789012: any account is accepted" in result.stdout
+    stack_file(repo, ("network-vpc",), {"fraud:accountId": "123456789012"})
+    result = make(repo, bin_dir, "deploy-network-vpc", "STACK=qa", aws=aws)
+    assert result.returncode == 0, result.stderr
+    assert "preflight: AWS account 123456789012: fraud:accountId: ok" in result.stdout
 
 
 def test_the_region_api_gateway_role_has_its_own_stack_per_region(repo, bin_dir):
