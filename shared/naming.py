@@ -25,6 +25,7 @@ MAX_LENGTH: dict[str, int] = {
     "vpce": 255,
     "sg": 255,
     "log": 512,
+    "waf": 128,  # a WAF web ACL
 }
 
 SUFFIX_MAX_LENGTH = 20

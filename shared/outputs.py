@@ -70,6 +70,7 @@ class EdgeOutputs:
     ACCESS_LOG_GROUP_NAME = "accessLogGroupName"
     EXECUTION_LOG_GROUP_NAME = "executionLogGroupName"
     API_KEY = "apiKey"  # secret; only with fraud:apiAuth=api-key
+    WEB_ACL_ARN = "webAclArn"  # only with fraud:waf (the default)
 
 
 class ObservabilityOutputs:

@@ -2,11 +2,13 @@
 
 The public face: the REST API imported from api/openapi.yaml, both routes proxying to
 process-transaction, with request validation, JSON gateway responses, stage throttling, JSON
-access logs, and SigV4 (default) or API-key authorization (fraud:apiAuth).
+access logs, SigV4 (default) or API-key authorization (fraud:apiAuth), and AWS WAF on the
+stage (fraud:waf).
 """
 
 import pulumi
 from api_key_access import ApiKeyAccess, ApiKeyAccessArgs
+from firewall import StageFirewall, StageFirewallArgs
 from rest_api import FraudRestApi, FraudRestApiArgs
 
 from shared.api_document import load_openapi, operations, render_for_api_gateway
@@ -48,6 +50,14 @@ if settings.api_auth == "api-key":
         throttle_burst_limit=settings.api_throttle_burst_limit,
     ))
     pulumi.export(EdgeOutputs.API_KEY, access.key_value)
+
+if settings.waf:
+    firewall = StageFirewall("fraud-api-waf", StageFirewallArgs(
+        name=resource_name("waf", "fraud-api", suffix),
+        stage_arn=api.stage.arn,
+        stage_rate_limit=settings.api_throttle_rate_limit,
+    ))
+    pulumi.export(EdgeOutputs.WEB_ACL_ARN, firewall.web_acl.arn)
 
 pulumi.export(EdgeOutputs.API_URL, api.url)
 pulumi.export(EdgeOutputs.REST_API_ID, api.rest_api.id)

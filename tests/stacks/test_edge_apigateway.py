@@ -2,6 +2,7 @@
 wired to compute's function, authorized, throttled and logged as configured."""
 
 import hashlib
+import importlib.util
 import json
 import re
 
@@ -20,7 +21,7 @@ from shared.lambdas import PROCESS_TRANSACTION
 from shared.layers import COMPUTE, DATA, EDGE
 from shared.naming import api_access_log_group_name, resource_name
 from shared.outputs import ComputeOutputs, DataOutputs, EdgeOutputs
-from tests.harness.pulumi_mocks import ProgramRun, run_layer
+from tests.harness.pulumi_mocks import STACKS_DIR, ProgramRun, run_layer
 
 REST_API = "aws:apigateway/restApi:RestApi"
 DEPLOYMENT = "aws:apigateway/deployment:Deployment"
@@ -35,6 +36,9 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 PERMISSION = "aws:lambda/permission:Permission"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 
 ROUTES = {("POST", "/transactions"), ("GET", "/transactions/{id}")}
 
@@ -301,6 +305,59 @@ def test_exports_every_edge_output(chain, configuration):
     }
     if settings.api_auth == "api-key":
         expected[EdgeOutputs.API_KEY] = edge.one(RANDOM_PASSWORD).state["result"]
+    if settings.waf:
+        expected[EdgeOutputs.WEB_ACL_ARN] = edge.one(WEB_ACL).state["arn"]
     assert edge.outputs == expected
     assert edge.secret_outputs == ({EdgeOutputs.API_KEY} if settings.api_auth == "api-key"
                                    else set())
+
+
+# ---- AWS WAF on the stage (fraud:waf) ----
+
+def _firewall_module():
+    spec = importlib.util.spec_from_file_location(
+        "edge_firewall", STACKS_DIR / EDGE / "firewall.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_stage_is_behind_a_web_acl_limiting_each_source_then_aws_managed_groups(
+        chain, settings):
+    edge = chain[EDGE]
+    if not settings.waf:  # the alternate configuration turns it off
+        assert edge.of_type(WEB_ACL) == edge.of_type(WEB_ACL_ASSOCIATION) == []
+        return
+    acl = edge.one(WEB_ACL)
+    assert acl.inputs["name"] == resource_name("waf", "fraud-api", settings.environment_suffix)
+    assert acl.inputs["scope"] == "REGIONAL"
+    assert acl.inputs["defaultAction"] == {"allow": {}}
+    association = edge.one(WEB_ACL_ASSOCIATION)
+    assert association.inputs["resourceArn"] == edge.one(STAGE).state["arn"]
+    assert association.inputs["webAclArn"] == acl.state["arn"]
+
+    rules = sorted(acl.inputs["rules"], key=lambda rule: rule["priority"])
+    assert [rule["name"] for rule in rules] == [
+        "rate-per-source-ip", "aws-common", "aws-known-bad-inputs"]
+    rate, common, bad_inputs = rules
+    # Half of the default stage's 1000 requests/s over the 5-minute window, per address.
+    assert settings.api_throttle_rate_limit == 1000
+    assert rate["statement"] == {"rateBasedStatement": {
+        "aggregateKeyType": "IP", "limit": 150_000, "evaluationWindowSec": 300}}
+    assert rate["action"] == {"block": {}}
+    assert common["statement"]["managedRuleGroupStatement"] == {
+        "vendorName": "AWS", "name": "AWSManagedRulesCommonRuleSet",
+        # The API answers an oversized body with its own 400; WAF only counts them.
+        "ruleActionOverrides": [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]}
+    assert bad_inputs["statement"]["managedRuleGroupStatement"] == {
+        "vendorName": "AWS", "name": "AWSManagedRulesKnownBadInputsRuleSet"}
+    for rule in (common, bad_inputs):
+        assert rule["overrideAction"] == {"none": {}}
+    for rule in rules:
+        assert rule["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
+
+
+@pytest.mark.parametrize(("stage_rate", "limit"), [(1000, 150_000), (250.5, 37_575), (0.01, 10)])
+def test_the_per_source_limit_is_half_the_stage_over_the_window_and_at_least_wafs_floor(
+        stage_rate, limit):
+    assert _firewall_module().rate_limit_per_source(stage_rate) == limit
