@@ -8,10 +8,10 @@ dashboard of the same signals and the platform's own counters.
 
 import pulumi
 import pulumi_aws as aws
-from alarms import PlatformAlarms, PlatformAlarmsArgs, alarm_arn_pattern, platform_alarms
+from alarms import PlatformAlarms, PlatformAlarmsArgs, alarm_name, platform_alarms
 from dashboard import PlatformDashboard, PlatformDashboardArgs
 from monitored import read_monitored
-from ops_topic import AlarmPublishers, ops_topic_policy
+from ops_topic import AlarmPublishers, alarm_arns, ops_topic_policy
 
 from shared.layers import COMPUTE, DATA, EDGE
 from shared.naming import resource_name
@@ -28,10 +28,12 @@ account_id = aws.get_caller_identity().account_id
 data = Upstream(DATA, settings)
 monitored = read_monitored(data, Upstream(COMPUTE, settings), Upstream(EDGE, settings))
 
+alarm_specs = platform_alarms(monitored)
 publishers = AlarmPublishers(
     service_principal=f"cloudwatch.{partition.dns_suffix}",
     account_id=account_id,
-    alarm_arn_pattern=alarm_arn_pattern(partition.partition, settings.region, account_id, suffix),
+    alarm_arns=alarm_arns(partition.partition, settings.region, account_id,
+                          [alarm_name(spec, suffix) for spec in alarm_specs]),
 )
 ops = EncryptedTopic("ops", EncryptedTopicArgs(
     topic_name=resource_name("sns", "ops-alarms", suffix),
@@ -43,7 +45,7 @@ ops = EncryptedTopic("ops", EncryptedTopicArgs(
 alarms = PlatformAlarms("alarms", PlatformAlarmsArgs(
     suffix=suffix,
     topic_arn=ops.topic.arn,
-    alarms=platform_alarms(monitored),
+    alarms=alarm_specs,
 ))
 
 dashboard = PlatformDashboard("dashboard", PlatformDashboardArgs(

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from monitored import DEAD_LETTER_QUEUES, DeadLetterQueue, Monitored
 
 from shared.lambdas import DETECT_FRAUD, GENERATE_REPORT, LAMBDAS, LambdaSpec
-from shared.naming import resource_name, resource_name_pattern
+from shared.naming import resource_name
 
 PERIOD_SECONDS = 60
 ERROR_RATE_PERCENT = 1  # docs/decisions.md: a function failing more than 1 % of its invocations
@@ -207,10 +207,9 @@ def platform_alarms(monitored: Monitored) -> list[AlarmSpec]:
     ]
 
 
-def alarm_arn_pattern(partition: str, region: str, account_id: str, suffix: str) -> str:
-    """The ARN of every alarm named by the convention under ``suffix``, as the key policy has it."""
-    return (f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:"
-            f"{resource_name_pattern('cw', suffix)}")
+def alarm_name(alarm: AlarmSpec, suffix: str) -> str:
+    """``cw-{purpose}-{suffix}``."""
+    return resource_name("cw", alarm.purpose, suffix)
 
 
 @dataclass(frozen=True)
@@ -229,7 +228,7 @@ class PlatformAlarms(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.alarms = [aws.cloudwatch.MetricAlarm(
             f"{name}-{alarm.purpose}",
-            name=resource_name("cw", alarm.purpose, args.suffix),
+            name=alarm_name(alarm, args.suffix),
             alarm_description=alarm.description,
             metric_queries=alarm.metric_queries(),
             comparison_operator="GreaterThanThreshold",

@@ -244,20 +244,67 @@ def test_ops_topic_is_named_and_encrypted_with_the_project_key(chain, configurat
     assert topic.inputs["kmsMasterKeyId"] == chain[DATA].outputs[DataOutputs.KMS_KEY_ARN]
 
 
-def test_only_this_accounts_alarms_may_publish_to_the_ops_topic(chain):
+def test_only_the_platforms_alarms_may_publish_to_the_ops_topic(chain):
     topic_arn = chain[OBSERVABILITY].one(TOPIC).state["arn"]
     topic_policy = chain[OBSERVABILITY].one(TOPIC_POLICY)
     assert topic_policy.inputs["arn"] == topic_arn
-    grant = cloudwatch_key_grant(chain)
-    assert policy_document(topic_policy.inputs["policy"])["Statement"] == [{
-        "Sid": "CloudWatchAlarmsOfThisAccountPublish",
-        "Effect": "Allow",
-        "Principal": {"Service": "cloudwatch.amazonaws.com"},
-        "Action": "sns:Publish",
-        "Resource": topic_arn,
-        # The conditions of the key's grant: an alarm that may publish may also encrypt.
-        "Condition": grant["Condition"],
-    }]
+    statements = {s["Sid"]: s for s in policy_document(topic_policy.inputs["policy"])["Statement"]}
+    alarm_arns = sorted(alarm.state["arn"] for alarm in alarms(chain))
+    allow = statements.pop("CloudWatchAlarmsOfThisAccountPublish")
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
+    # Each alarm by its full ARN: no pattern that another suffix's alarms could match.
+    assert sorted(allow["Condition"]["ArnEquals"]["aws:SourceArn"]) == alarm_arns
+    assert all("*" not in arn for arn in alarm_arns)
+    for statement in statements.values():
+        assert (statement["Effect"], statement["Principal"], statement["Action"],
+                statement["Resource"]) == ("Deny", "*", "sns:Publish", topic_arn)
+    denied = statements["DenyAlarmsOtherThanThePlatforms"]["Condition"]["ArnNotEquals"]
+    denied["aws:SourceArn"] = sorted(denied["aws:SourceArn"])
+    assert {sid: s["Condition"] for sid, s in statements.items()} == {
+        "DenyAnyoneButCloudWatch": {"StringNotEquals": {
+            "aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}},
+        "DenyAlarmsOfOtherAccounts": {"StringNotEquals": {"aws:SourceAccount": ACCOUNT_ID}},
+        "DenyAlarmsOtherThanThePlatforms": {"ArnNotEquals": {"aws:SourceArn": alarm_arns}},
+    }
+
+
+def _publish_allowed(policy: dict, request: dict[str, str]) -> bool:
+    """IAM's evaluation of the topic policy for an sns:Publish (explicit deny wins; a negated
+    operator is true when the key is absent)."""
+    def holds(operator: str, key: str, expected) -> bool:
+        value, wanted = request.get(key), expected if isinstance(expected, list) else [expected]
+        if operator in ("StringNotEquals", "ArnNotEquals"):
+            return value is None or value not in wanted
+        return value is not None and value in wanted
+
+    def applies(statement: dict) -> bool:
+        principal = statement["Principal"]
+        if principal != "*" and principal.get("Service") != request.get("service"):
+            return False
+        return all(holds(operator, key, expected)
+                   for operator, conditions in statement.get("Condition", {}).items()
+                   for key, expected in conditions.items())
+
+    matching = [s for s in policy["Statement"] if applies(s)]
+    return any(s["Effect"] == "Allow" for s in matching) and not any(
+        s["Effect"] == "Deny" for s in matching)
+
+
+def test_the_topic_policy_refuses_everyone_but_the_platforms_alarms(chain, configuration):
+    policy = policy_document(chain[OBSERVABILITY].one(TOPIC_POLICY).inputs["policy"])
+    alarm = alarms(chain)[0].state["arn"]
+    suffix = configuration.settings.environment_suffix
+    # Another environment whose suffix ends like this one's: cw-...-pre-<suffix>.
+    lookalike = alarm.replace(f"-{suffix}", f"-pre-{suffix}")
+    cloudwatch = {"service": "cloudwatch.amazonaws.com",
+                  "aws:PrincipalServiceName": "cloudwatch.amazonaws.com",
+                  "aws:SourceAccount": ACCOUNT_ID}
+    assert _publish_allowed(policy, {**cloudwatch, "aws:SourceArn": alarm})
+    assert not _publish_allowed(policy, {**cloudwatch, "aws:SourceArn": lookalike})
+    assert not _publish_allowed(policy, {**cloudwatch, "aws:SourceArn": alarm,
+                                         "aws:SourceAccount": "210987654321"})
+    assert not _publish_allowed(policy, {"aws:SourceAccount": ACCOUNT_ID})  # a role of ours
 
 
 def test_email_subscription_only_with_alert_email(chain, configuration):
