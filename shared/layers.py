@@ -22,7 +22,7 @@ UPSTREAM: dict[str, tuple[str, ...]] = {
     DATA: (),
     COMPUTE: (NETWORK, DATA),
     EDGE: (DATA, COMPUTE),
-    OBSERVABILITY: (DATA, COMPUTE, EDGE),
+    OBSERVABILITY: (NETWORK, DATA, COMPUTE, EDGE),  # the VPC: its flow logs
 }
 
 if __name__ == "__main__":

@@ -133,3 +133,8 @@ def api_access_log_group_name(suffix: str) -> str:
 def api_execution_log_group_name(rest_api_id: str, stage: str = API_STAGE_NAME) -> str:
     """The log group API Gateway writes a stage's execution logs to (its name, not ours)."""
     return f"API-Gateway-Execution-Logs_{rest_api_id}/{stage}"
+
+
+def vpc_flow_log_group_name(suffix: str) -> str:
+    """The log group of the VPC's flow logs."""
+    return f"/aws/vpc/flow-logs/{resource_name('vpc', 'fraud', suffix)}"

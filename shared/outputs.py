@@ -79,3 +79,4 @@ class ObservabilityOutputs:
     OPS_TOPIC_ARN = "opsTopicArn"
     DASHBOARD_NAME = "dashboardName"
     ALARM_NAMES = "alarmNames"
+    FLOW_LOG_GROUP_NAME = "flowLogGroupName"

@@ -9,9 +9,9 @@ The key policy, statement by statement (:func:`key_policy`):
    IAM policy could ever grant the key, and a policy mistake could lock the key for good.
 2. ``CloudWatchLogsForProjectLogGroups``: ``logs.<region>.amazonaws.com``, only under an
    encryption context naming one of this project's log groups (the four functions', the
-   API's access log and its execution log). That ARN carries the account and region, so no
-   further condition is needed. ``kms:DescribeKey`` is left out: it carries no encryption
-   context, so it could never match the condition anyway.
+   API's access log and its execution log, the VPC's flow logs). That ARN carries the
+   account and region, so no further condition is needed. ``kms:DescribeKey`` is left out: it
+   carries no encryption context, so it could never match the condition anyway.
 3. ``CloudWatchAlarmsPublishToEncryptedTopics``: ``cloudwatch.amazonaws.com``, data keys only,
    for this account's alarms (``aws:SourceAccount``) named by this stack's convention
    (``aws:SourceArn``), so the alarms of observability-alarms can publish to its encrypted ops
@@ -39,6 +39,7 @@ from shared.naming import (
     lambda_log_group_name,
     resource_name,
     resource_name_pattern,
+    vpc_flow_log_group_name,
 )
 
 # KMS's minimum: after a destroy the key can still be recovered for a week, then it is gone.
@@ -67,10 +68,11 @@ API_EXECUTION_LOG_GROUPS = api_execution_log_group_name("*")
 
 def project_log_group_names(suffix: str) -> tuple[str, ...]:
     """Every log group this project encrypts with the key: the functions', the API's access
-    log and the API's execution log."""
+    log, the API's execution log and the VPC's flow logs."""
     functions = tuple(lambda_log_group_name(resource_name("lambda", spec.id, suffix))
                       for spec in LAMBDAS)
-    return (*functions, api_access_log_group_name(suffix), API_EXECUTION_LOG_GROUPS)
+    return (*functions, api_access_log_group_name(suffix), API_EXECUTION_LOG_GROUPS,
+            vpc_flow_log_group_name(suffix))
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,20 @@
 Tells the team when the platform is unhealthy, and shows it at a glance: alarms on every
 function's error rate and throttles, the stream's lag, both dead-letter queues and the API's
 5XX rate and p99 latency, all notifying the encrypted ops topic (and fraud:alertEmail); one
-dashboard of the same signals and the platform's own counters.
+dashboard of the same signals and the platform's own counters; the VPC's flow logs.
 """
 
 import pulumi
 import pulumi_aws as aws
 from alarms import PlatformAlarms, PlatformAlarmsArgs, alarm_name, platform_alarms
 from dashboard import PlatformDashboard, PlatformDashboardArgs
+from flow_logs import FlowLogsArgs, VpcFlowLogs
 from monitored import read_monitored
 from ops_topic import AlarmPublishers, alarm_arns, ops_topic_policy
 
-from shared.layers import COMPUTE, DATA, EDGE
-from shared.naming import resource_name
-from shared.outputs import DataOutputs, ObservabilityOutputs
+from shared.layers import COMPUTE, DATA, EDGE, NETWORK
+from shared.naming import resource_name, vpc_flow_log_group_name
+from shared.outputs import DataOutputs, NetworkOutputs, ObservabilityOutputs
 from shared.program import start_layer
 from shared.refs import Upstream
 from shared.topics import EncryptedTopic, EncryptedTopicArgs
@@ -56,6 +57,18 @@ dashboard = PlatformDashboard("dashboard", PlatformDashboardArgs(
     reserved_concurrency=settings.reserved_concurrency,
 ))
 
+flow_logs = VpcFlowLogs("vpc-flow-logs", FlowLogsArgs(
+    vpc_id=Upstream(NETWORK, settings).require(NetworkOutputs.VPC_ID),
+    log_group_name=vpc_flow_log_group_name(suffix),
+    role_name=resource_name("iam", "vpc-flow-logs", suffix),
+    retention_days=settings.log_retention_days,
+    kms_key_arn=data.require(DataOutputs.KMS_KEY_ARN),
+    partition=partition.partition,
+    region=settings.region,
+    account_id=account_id,
+))
+
 pulumi.export(ObservabilityOutputs.OPS_TOPIC_ARN, ops.topic.arn)
 pulumi.export(ObservabilityOutputs.DASHBOARD_NAME, dashboard.dashboard.dashboard_name)
 pulumi.export(ObservabilityOutputs.ALARM_NAMES, alarms.names)
+pulumi.export(ObservabilityOutputs.FLOW_LOG_GROUP_NAME, flow_logs.log_group.name)

@@ -116,6 +116,7 @@ def test_key_policy_lets_cloudwatch_logs_use_it_for_this_projects_log_groups_onl
     log_groups.append(f"/aws/apigateway/apigw-fraud-api-{suffix}/access")
     # API Gateway names the execution log group after the REST API's id, unknown here.
     log_groups.append("API-Gateway-Execution-Logs_*/v1")
+    log_groups.append(f"/aws/vpc/flow-logs/vpc-fraud-{suffix}")  # observability's flow logs
     statement = _statements(_policy(data.one(KEY)))["CloudWatchLogsForProjectLogGroups"]
     assert statement == {
         "Sid": "CloudWatchLogsForProjectLogGroups",
@@ -127,7 +128,7 @@ def test_key_policy_lets_cloudwatch_logs_use_it_for_this_projects_log_groups_onl
         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
             f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}" for name in log_groups]}},
     }
-    assert len(log_groups) == 6  # the four functions, the API's access and execution logs
+    assert len(log_groups) == 7  # four functions, the API's access and execution logs, the VPC
 
 
 def test_key_policy_lets_this_accounts_alarms_publish_to_encrypted_topics(data, suffix):

@@ -493,3 +493,45 @@ def test_exports_every_observability_output(chain):
     alarm_names = [alarm.inputs["name"] for alarm in alarms(chain)]
     assert sorted(outputs[ObservabilityOutputs.ALARM_NAMES]) == sorted(alarm_names)
     assert len(set(alarm_names)) == len(alarm_names)
+
+
+# ---- the VPC's flow logs ----
+
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def test_the_vpc_s_flow_logs_go_to_an_encrypted_group_kept_the_configured_days(chain, settings):
+    observability = chain[OBSERVABILITY]
+    group = observability.one(LOG_GROUP)
+    suffix = settings.environment_suffix
+    assert group.inputs["name"] == f"/aws/vpc/flow-logs/vpc-fraud-{suffix}"
+    assert group.inputs["kmsKeyId"] == chain[DATA].outputs[DataOutputs.KMS_KEY_ARN]
+    assert group.inputs["retentionInDays"] == settings.log_retention_days
+    flow_log = observability.one(FLOW_LOG)
+    assert flow_log.inputs["vpcId"] == chain["network-vpc"].outputs["vpcId"]
+    assert (flow_log.inputs["trafficType"], flow_log.inputs["logDestinationType"]) == (
+        "ALL", "cloud-watch-logs")
+    assert flow_log.inputs["logDestination"] == group.state["arn"]
+    assert observability.outputs[ObservabilityOutputs.FLOW_LOG_GROUP_NAME] == group.state["name"]
+
+
+def test_flow_logs_deliver_with_a_role_only_vpc_flow_logs_of_this_account_assumes(chain):
+    observability = chain[OBSERVABILITY]
+    flow_log = observability.one(FLOW_LOG)
+    [role] = [r for r in observability.of_type("aws:iam/role:Role")
+              if r.state["arn"] == flow_log.inputs["iamRoleArn"]]
+    [trust] = policy_document(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:us-east-2:{ACCOUNT_ID}:vpc-flow-log/*"}}
+    [policy] = observability.of_type("aws:iam/rolePolicy:RolePolicy")
+    group_arn = observability.one(LOG_GROUP).state["arn"]
+    assert policy_document(policy.inputs["policy"])["Statement"] == [
+        {"Sid": "WriteFlowLogStreams", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+         "Resource": [group_arn, f"{group_arn}:*"]},
+        {"Sid": "FindTheLogGroup", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
+         "Resource": "*"}]
+    assert policy.urn in flow_log.dependencies  # the role can write before the flow log starts
