@@ -10,7 +10,7 @@ SHELL := /bin/bash
 
 STACK ?= dev
 REGION ?= us-east-2
-export STACK YES KEY VALUE REGION
+export STACK YES KEY VALUE REGION SECRETS_PROVIDER
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -28,7 +28,7 @@ endif
 LAYERS := $(shell $(PYTHON) -m shared.layers)
 REVERSED_LAYERS := $(shell printf '%s\n' $(LAYERS) | tac)
 
-.PHONY: help install test lint preview-all deploy-all destroy outputs config-set demo local report bench \
+.PHONY: help install test lint preview-all deploy-all destroy outputs config-set demo local report bench smoke \
 	apigateway-account destroy-apigateway-account \
 	backtest \
 	$(addprefix deploy-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) $(addprefix preview-,$(LAYERS))
@@ -82,6 +82,9 @@ $(addprefix destroy-,$(LAYERS)): destroy-%: install
 deploy-% destroy-% preview-%:
 	@echo "error: unknown layer '$*'; layers: $(LAYERS)" >&2; exit 2
 
+smoke: install ## Drive STACK's API as a client does (STACK=local: a running `make local SIGV4=1`)
+	@if [ "$(STACK)" = local ]; then $(PY) -m smoke local; else scripts/layers.sh smoke; fi
+
 outputs: ## The deployed API URL and reports bucket name of STACK
 	@scripts/layers.sh outputs
 
@@ -94,7 +97,8 @@ apigateway-account: install ## Set REGION's API Gateway CloudWatch role (once pe
 destroy-apigateway-account: install ## Remove it: stops the logs of every REST API in REGION
 	@scripts/layers.sh account destroy
 
-# Local mode (local_mode/): `make local API_PORT=3001 EMULATOR_PORT=4567` moves its ports;
+# Local mode (local_mode/): `make local API_PORT=3001 EMULATOR_PORT=4567` moves its ports, and
+# `make local SIGV4=1` makes the API verify SigV4 signatures (made with the local credentials);
 # `make demo TRANSACTIONS=2000 SEED=11` sizes the workload; `make report DAY=2026-05-01`.
 API_PORT ?= 3000
 EMULATOR_PORT ?= 4566
@@ -106,7 +110,8 @@ demo: install ## Run the local pipeline with a realistic workload and print the 
 	@$(PY) -m local_mode demo --transactions $(TRANSACTIONS) --seed $(SEED)
 
 local: install ## Run the whole pipeline locally until Ctrl-C (API :3000, AWS emulator :4566)
-	@$(PY) -m local_mode serve --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
+	@$(PY) -m local_mode serve --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT) \
+	  $(if $(filter 1,$(SIGV4)),--sigv4)
 
 report: install ## Build DAY's report (YYYY-MM-DD, default today) against a running `make local`
 	@$(PY) -m local_mode report $(if $(DAY),--day $(DAY))

@@ -6,9 +6,12 @@
 #   scripts/layers.sh config-set <layer>...      (KEY and VALUE from the environment)
 #   scripts/layers.sh outputs
 #   scripts/layers.sh account up|destroy         (the region's API Gateway role: account/)
+#   scripts/layers.sh smoke                      (the smoke scenarios against stack $STACK)
 #
 # `up` runs the preflight (shared/preflight.py) before the first layer; `preview` stops, saying
-# so, at the first layer whose upstream layers are not deployed yet.
+# so, at the first layer whose upstream layers are not deployed yet. Every preview and up runs
+# the policy pack in policy/ (--policy-pack: its policies are mandatory). The file backend in
+# the checkout serves STACK=dev only; `destroy` of a production stack asks for its name.
 #
 # The Makefile calls it (`make deploy-all`, `make destroy`, ...); `make help` lists the targets.
 set -euo pipefail
@@ -38,10 +41,44 @@ require_aws_credentials() {
   or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then run the make target again."
 }
 
-select_backend() {
-  if [[ -n ${PULUMI_BACKEND_URL:-} ]] || pulumi whoami --non-interactive </dev/null >/dev/null 2>&1; then
+backend_setup_help="  Pulumi Cloud: pulumi login (a token from app.pulumi.com; secrets are encrypted by the
+    service), or
+  an S3 bucket of your own with a KMS key for the stack secrets:
+    aws s3api create-bucket --bucket <state-bucket> --region $REGION \\
+      --create-bucket-configuration LocationConstraint=$REGION   (versioning and SSE-KMS on)
+    aws kms create-alias --alias-name alias/pulumi-secrets --target-key-id <key id>
+    pulumi login 's3://<state-bucket>?region=$REGION'
+    export SECRETS_PROVIDER='awskms://alias/pulumi-secrets?region=$REGION'
+  then run the make target again."
+
+current_backend() {  # the backend URL the CLI would use, or nothing when not logged in
+  if [[ -n ${PULUMI_BACKEND_URL:-} ]]; then
+    echo "$PULUMI_BACKEND_URL"
     return
   fi
+  local who
+  who=$(pulumi whoami --verbose --non-interactive </dev/null 2>/dev/null) || return 0
+  sed -n 's/^ *Backend URL: *//p' <<<"$who"
+  [[ $who == *"Backend URL:"* ]] || echo "logged-in"
+}
+
+select_backend() {
+  local backend
+  backend=$(current_backend)
+  if [[ -n $backend && $backend != file://* ]]; then
+    if [[ $backend == s3://* && $stack != dev && ${SECRETS_PROVIDER:-} != awskms://* ]]; then
+      fail "stack $stack keeps its state in $backend: its secrets must be encrypted with a KMS key,
+  not a passphrase. Export SECRETS_PROVIDER='awskms://alias/<key alias>?region=$REGION' (used
+  when a layer's stack is created), then run the make target again."
+    fi
+    return
+  fi
+  if [[ $stack != dev ]]; then
+    fail "stack $stack needs a real Pulumi backend: the file backend${backend:+ ($backend)} in this
+  checkout is for STACK=dev only (one machine, no locking, state lost with the clone). Set up
+$backend_setup_help"
+  fi
+  [[ -n $backend ]] && return
   export PULUMI_BACKEND_URL="file://$root/.pulumi-state"
   mkdir -p "$root/.pulumi-state"
   echo "No Pulumi backend is configured: using the self-managed file backend in .pulumi-state/"
@@ -53,6 +90,28 @@ select_backend() {
 
 confirm_flag() {
   [[ ${YES:-} == 1 ]] && echo "--yes" || true
+}
+
+# The pack is run by every preview and up; a mandatory violation fails the layer.
+policy_pack_flags() {
+  echo "--policy-pack $root/policy"
+}
+
+secrets_provider_flags() {  # for a stack created now
+  [[ -n ${SECRETS_PROVIDER:-} ]] && echo "--secrets-provider $SECRETS_PROVIDER" || true
+}
+
+confirm_production_destroy() {  # confirm_production_destroy <layer>...
+  local environment answer
+  [[ ${YES:-} == 1 ]] && return
+  environment=$("$python" -m shared.stack_config environment "$stack" "$@")
+  [[ $environment == production ]] || return 0
+  echo "Stack $stack is a production environment (fraud:environment = production): destroying"
+  echo "it deletes its tables, reports and keys (after the key's deletion window)."
+  printf 'Type the stack name (%s) to destroy it: ' "$stack"
+  read -r answer || true
+  [[ $answer == "$stack" ]] || fail "not confirmed: nothing was destroyed (type the stack name, or
+  pass YES=1 to destroy without asking)."
 }
 
 run_in_layer() {  # run_in_layer <layer> <pulumi args...>
@@ -93,8 +152,8 @@ act_on_layer() {
   echo "==> pulumi $action: $layer (stack $stack)"
   case $action in
     preview | up)
-      run_in_layer "$layer" stack select --create "$stack" \
-        && run_in_layer "$layer" "$action" --stack "$stack" $(confirm_flag)
+      run_in_layer "$layer" stack select --create "$stack" $(secrets_provider_flags) \
+        && run_in_layer "$layer" "$action" --stack "$stack" $(policy_pack_flags) $(confirm_flag)
       ;;
     destroy)
       local selected
@@ -109,7 +168,7 @@ act_on_layer() {
       run_in_layer "$layer" destroy --stack "$stack" $(confirm_flag)
       ;;
     config-set)
-      run_in_layer "$layer" stack select --create "$stack" \
+      run_in_layer "$layer" stack select --create "$stack" $(secrets_provider_flags) \
         && run_in_layer "$layer" config set --stack "$stack" "$KEY" "$VALUE"
       ;;
     *) fail "unknown action '$action'" ;;
@@ -122,7 +181,7 @@ account() {  # account up|destroy: the stack of region $REGION in account/
   (cd "$root/account" \
     && pulumi stack select --create "$region" \
     && pulumi config set --stack "$region" aws:region "$region" \
-    && pulumi "$verb" --stack "$region" $(confirm_flag)) \
+    && pulumi "$verb" --stack "$region" $([[ $verb == up ]] && policy_pack_flags) $(confirm_flag)) \
     || fail "pulumi $verb failed in account/ (stack $region)"
 }
 
@@ -165,9 +224,21 @@ case $action in
     done
     echo "pulumi preview done: $* (stack $stack)"
     ;;
+  smoke)
+    require_aws_credentials
+    select_backend
+    api_url=$(run_in_layer edge-apigateway stack output apiUrl --stack "$stack") \
+      || fail "no apiUrl output in edge-apigateway (stack $stack): deploy it first"
+    # The key, with fraud:apiAuth=api-key, reaches the client by the environment, not argv.
+    SMOKE_API_KEY=$(run_in_layer edge-apigateway stack output apiKey --show-secrets \
+      --stack "$stack" 2>/dev/null || true) \
+      "$python" -m smoke deployed --stack "$stack" --api-url "$api_url" \
+      || fail "the smoke test of stack $stack failed (above)."
+    ;;
   *)
     require_aws_credentials
     select_backend
+    [[ $action == destroy ]] && confirm_production_destroy "$@"
     if [[ $action == up ]]; then
       echo "==> preflight: what the account must offer (stack $stack)"
       (cd "$root" && "$python" -m shared.preflight "$stack" "$@") \

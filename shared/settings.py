@@ -224,11 +224,12 @@ _NAME_TEXT = _text(r"[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,255}",
                    "1 to 256 letters, digits, spaces or _.:/=+@- (an AWS tag value)")
 DEFAULT_RESERVED_CONCURRENCY = 100  # per function: the owner's figure
 DEFAULT_COST_CENTER = "fraud-detection"
+DEFAULT_ENVIRONMENT = "production"  # the Environment tag; make destroy asks before destroying it
 
 # key → (Settings field, default, parser). A default of None means "not set".
 _KEYS: dict[str, tuple[str, Any, Callable[[str], Any]]] = {
     "environmentSuffix": ("environment_suffix", None, _suffix),
-    "environment": ("environment", "production", _NAME_TEXT),
+    "environment": ("environment", DEFAULT_ENVIRONMENT, _NAME_TEXT),
     "costCenter": ("cost_center", DEFAULT_COST_CENTER, _NAME_TEXT),
     "org": ("org", None, _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", "a Pulumi organization name")),
     "reservedConcurrency": ("reserved_concurrency",

@@ -42,3 +42,22 @@ def stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
         config.update(_values((yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {})
                               .get("config")))
     return config
+
+
+def environment_of(stack: str, layers: list[str], stacks_dir: Path = STACKS_DIR) -> str:
+    """``production`` when any of ``layers`` gives ``stack`` that environment
+    (``fraud:environment``, whose default it is), else the first layer's; read without
+    validating the rest of the config, so that a broken stack can still be destroyed."""
+    from shared.settings import DEFAULT_ENVIRONMENT, NAMESPACE
+
+    environments = [str(stack_config(stacks_dir / layer, stack).get(
+        f"{NAMESPACE}:environment") or DEFAULT_ENVIRONMENT) for layer in layers]
+    return DEFAULT_ENVIRONMENT if DEFAULT_ENVIRONMENT in environments else environments[0]
+
+
+if __name__ == "__main__":  # python -m shared.stack_config environment <stack> <layer>...
+    import sys
+
+    if sys.argv[1:2] != ["environment"] or len(sys.argv) < 4:
+        sys.exit("usage: python -m shared.stack_config environment <stack> <layer>...")
+    print(environment_of(sys.argv[2], sys.argv[3:]))

@@ -22,7 +22,10 @@ from tests.harness.pulumi_mocks import REPO_ROOT
 STUB = r"""#!/usr/bin/env bash
 layer=$(basename "$PWD")
 echo "$layer $* backend=${PULUMI_BACKEND_URL:-}" >> "$PULUMI_STUB_LOG"
-if [[ $1 == whoami ]]; then exit "${PULUMI_STUB_WHOAMI:-0}"; fi
+if [[ $1 == whoami ]]; then
+  [[ -n ${PULUMI_STUB_BACKEND:-} ]] && echo "Backend URL: $PULUMI_STUB_BACKEND"
+  exit "${PULUMI_STUB_WHOAMI:-0}"
+fi
 if [[ -n ${PULUMI_STUB_FAIL:-} && "$layer $1" == "$PULUMI_STUB_FAIL" ]]; then
   echo "stub: $1 failed" >&2
   exit 1
@@ -154,7 +157,7 @@ def bin_dir(tmp_path) -> Path:
     return directory
 
 
-def make(repo: Path, bin_dir: Path, *args: str, aws: FakeAws | None = None,
+def make(repo: Path, bin_dir: Path, *args: str, aws: FakeAws | None = None, stdin: str = "",
          **env: str) -> subprocess.CompletedProcess:
     log = repo.parent / "pulumi.log"
     environment = {
@@ -174,7 +177,8 @@ def make(repo: Path, bin_dir: Path, *args: str, aws: FakeAws | None = None,
     environment.update(env)
     environment = {k: v for k, v in environment.items() if v is not None}
     return subprocess.run(["make", "--no-print-directory", "-C", str(repo), *args],
-                          env=environment, capture_output=True, text=True, timeout=120)
+                          env=environment, capture_output=True, text=True, timeout=120,
+                          input=stdin)
 
 
 def pulumi_calls(repo: Path) -> list[str]:
@@ -199,7 +203,7 @@ def test_deploy_all_runs_up_in_layer_order_on_the_selected_stack(repo, bin_dir, 
 
 
 def test_destroy_runs_in_reverse_order(repo, bin_dir):
-    result = make(repo, bin_dir, "destroy", "STACK=qa")
+    result = make(repo, bin_dir, "destroy", "STACK=qa", "YES=1")
     assert result.returncode == 0, result.stderr
     assert actions(repo, "destroy") == list(reversed(LAYERS))
 
@@ -213,7 +217,8 @@ def test_deploy_all_stops_at_the_first_failing_layer_and_names_it(repo, bin_dir,
 
 
 def test_destroy_stops_at_the_first_failing_layer_and_names_it(repo, bin_dir):
-    result = make(repo, bin_dir, "destroy", "STACK=qa", PULUMI_STUB_FAIL="edge-apigateway destroy")
+    result = make(repo, bin_dir, "destroy", "STACK=qa", "YES=1",
+                  PULUMI_STUB_FAIL="edge-apigateway destroy")
     assert result.returncode != 0
     assert "pulumi destroy failed in layer edge-apigateway (stack qa)" in result.stderr
     assert actions(repo, "destroy") == ["observability-alarms", "edge-apigateway"]
@@ -223,7 +228,8 @@ def test_one_layer_can_be_deployed_alone(repo, bin_dir, aws):
     result = make(repo, bin_dir, "deploy-compute-lambdas", "STACK=qa", "YES=1", aws=aws)
     assert result.returncode == 0, result.stderr
     assert actions(repo, "up") == ["compute-lambdas"]
-    assert "compute-lambdas up --stack qa --yes backend=" in pulumi_calls(repo)
+    assert (f"compute-lambdas up --stack qa --policy-pack {repo}/policy --yes backend="
+            in pulumi_calls(repo))
 
 
 def test_unknown_layer_is_named(repo, bin_dir):
@@ -399,7 +405,7 @@ def test_the_region_api_gateway_role_has_its_own_stack_per_region(repo, bin_dir)
     assert [c.split(" backend=")[0] for c in calls] == [
         "account stack select --create eu-west-1",
         "account config set --stack eu-west-1 aws:region eu-west-1",
-        "account up --stack eu-west-1 --yes"]
+        f"account up --stack eu-west-1 --policy-pack {repo}/policy --yes"]
 
 
 # ---- preview of a new environment, destroy, config-set ----
@@ -423,7 +429,7 @@ def test_preview_goes_on_once_the_upstreams_are_deployed(repo, bin_dir):
 
 
 def test_destroy_of_a_stack_that_does_not_exist_destroys_nothing_and_says_so(repo, bin_dir):
-    result = make(repo, bin_dir, "destroy", "STACK=qa",
+    result = make(repo, bin_dir, "destroy", "STACK=qa", "YES=1",
                   PULUMI_STUB_SELECT_ERROR="no stack named 'STACK' found")
     assert result.returncode == 0, result.stderr
     assert "no stack 'qa' in observability-alarms: nothing to destroy" in result.stdout
@@ -436,7 +442,7 @@ def test_destroy_of_a_stack_that_does_not_exist_destroys_nothing_and_says_so(rep
     "connection refused",
 ])
 def test_destroy_never_claims_success_when_the_stack_cannot_be_selected(repo, bin_dir, error):
-    result = make(repo, bin_dir, "destroy", "STACK=qa", PULUMI_STUB_SELECT_ERROR=error)
+    result = make(repo, bin_dir, "destroy", "STACK=qa", "YES=1", PULUMI_STUB_SELECT_ERROR=error)
     assert result.returncode != 0
     assert f"cannot select stack qa in layer observability-alarms: error: {error}" in (
         result.stderr)
@@ -451,6 +457,61 @@ def test_config_set_without_key_or_value_gives_usage_and_creates_nothing(repo, b
     assert "usage: make config-set STACK=<stack> KEY=<key> VALUE=<value>" in result.stderr
     assert "unbound variable" not in result.stderr
     assert pulumi_calls(repo) == []
+
+
+# ---- the policy pack, the backend, a production destroy ----
+
+def test_every_preview_and_up_runs_the_policy_pack(repo, bin_dir, aws):
+    assert make(repo, bin_dir, "deploy-all", "STACK=qa", aws=aws).returncode == 0
+    assert make(repo, bin_dir, "preview-all", "STACK=qa").returncode == 0
+    runs = [c for c in pulumi_calls(repo) if c.split()[1] in ("up", "preview")]
+    assert len(runs) == 2 * len(LAYERS)
+    assert all(f"--policy-pack {repo}/policy" in c for c in runs)
+
+
+@pytest.mark.parametrize("backend", [None, "file:///home/someone/.pulumi"])
+def test_a_stack_other_than_dev_refuses_the_file_backend_and_says_how_to_set_one_up(
+        repo, bin_dir, backend):
+    result = make(repo, bin_dir, "deploy-all", "STACK=qa", PULUMI_STUB_WHOAMI="1" if not backend
+                  else "0", PULUMI_STUB_BACKEND=backend, PULUMI_CONFIG_PASSPHRASE="x")
+    assert result.returncode != 0
+    message = " ".join(result.stderr.split())
+    assert "stack qa needs a real Pulumi backend: the file backend" in message
+    assert "is for STACK=dev only" in message
+    for step in ("pulumi login", "awskms://alias/pulumi-secrets", "export SECRETS_PROVIDER"):
+        assert step in message, step
+    assert actions(repo, "up") == []
+
+
+def test_an_s3_backend_needs_a_kms_secrets_provider_which_new_stacks_get(repo, bin_dir, aws):
+    s3 = {"PULUMI_STUB_BACKEND": "s3://state-bucket?region=us-east-2"}
+    refused = make(repo, bin_dir, "deploy-all", "STACK=qa", aws=aws, **s3)
+    assert refused.returncode != 0
+    assert "its secrets must be encrypted with a KMS key" in refused.stderr
+    provider = "awskms://alias/pulumi-secrets?region=us-east-2"
+    result = make(repo, bin_dir, "deploy-all", "STACK=qa", aws=aws, SECRETS_PROVIDER=provider,
+                  **s3)
+    assert result.returncode == 0, result.stderr
+    assert (f"network-vpc stack select --create qa --secrets-provider {provider} backend="
+            in pulumi_calls(repo))
+
+
+def test_destroying_a_production_stack_asks_for_its_name(repo, bin_dir):
+    refused = make(repo, bin_dir, "destroy", "STACK=qa", stdin="prod\n")  # qa: production
+    assert refused.returncode != 0
+    assert "Type the stack name (qa) to destroy it" in refused.stdout
+    assert "not confirmed: nothing was destroyed" in refused.stderr
+    assert actions(repo, "destroy") == []
+    confirmed = make(repo, bin_dir, "destroy-compute-lambdas", "STACK=qa", stdin="qa\n")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert actions(repo, "destroy") == ["compute-lambdas"]
+
+
+def test_a_stack_that_is_not_production_is_destroyed_without_the_question(repo, bin_dir):
+    result = make(repo, bin_dir, "destroy", "STACK=dev")  # Pulumi.dev.yaml: development
+    assert result.returncode == 0, result.stderr
+    assert "Type the stack name" not in result.stdout
+    assert actions(repo, "destroy") == list(reversed(LAYERS))
 
 
 # ---- the Python the Makefile builds .venv with ----
