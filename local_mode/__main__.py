@@ -38,7 +38,7 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host, api_port=args.api_port,
         emulator_port=args.emulator_port, emulator_endpoint=args.emulator_endpoint,
         outbox=args.outbox, config=qualified_config(args.set),
-        instances=parse_instances(args.instances))
+        instances=parse_instances(args.instances), sigv4=args.sigv4)
     show = (lambda _text: None) if args.quiet else console.print
     stack = LocalStack(options, on_message=show,
                        on_fatal=lambda text: console.print(f"error: {text}"))
@@ -54,7 +54,7 @@ def serve(args: argparse.Namespace) -> int:
                                          stack.outputs[DataOutputs.STATS_TABLE_NAME]],
                                  log_dir=str(shown(stack.log_dir)),
                                  own_emulator=stack.emulator is not None,
-                                 api_auth=stack.settings.api_auth))
+                                 api_auth=stack.settings.api_auth, sigv4=options.sigv4))
             status = StatusLine(console, stack.status, STATUS_INTERVAL_SECONDS)
             status.start()
         stack.stopped.wait()  # until Ctrl-C or SIGTERM, or the emulator exits
@@ -116,6 +116,9 @@ def parser() -> argparse.ArgumentParser:
                                help="concurrent instances of a function, e.g. "
                                "process-transaction=8 (default: process-transaction=4, "
                                "detect-fraud=1, notify-team=2)")
+    serve_command.add_argument("--sigv4", action="store_true",
+                               help="verify SigV4 signatures made with the local credentials, "
+                               "as API Gateway's IAM authorization does (unsigned: 403)")
     serve_command.add_argument("--quiet", action="store_true",
                                help="no banner, status line or digests on the terminal")
     serve_command.set_defaults(run=serve)

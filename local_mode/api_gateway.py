@@ -16,7 +16,9 @@ In API Gateway's order, a request is
    runs on (and may store the transaction). A function that fails gives 502 and a throttled
    one (every instance busy) 500, both ``Internal server error``, as API Gateway gives them.
 
-Authorization (SigV4 or an API key) is not emulated: the local API has no callers to tell apart.
+With ``serve --sigv4`` (``fraud:apiAuth=iam``), a routed request is authorized first, as
+API Gateway's AWS_IAM authorization does it: its SigV4 signature must be the local
+credentials' (:mod:`local_mode.sigv4`), else 403. Without it, the local API authorizes nothing.
 The HTTP server in front of it is :mod:`local_mode.http_server`.
 """
 
@@ -39,6 +41,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from jsonschema import Draft4Validator, ValidationError, validators
 
 from local_mode.functions import Throttled
+from local_mode.sigv4 import Refusal, SigV4Verifier
 from shared.api_document import (
     GatewayResponse,
     gateway_response,
@@ -250,12 +253,14 @@ class RestApi:
 
     def __init__(self, document: Mapping[str, Any], invoke: Callable[[dict[str, Any]], Any],
                  bucket: TokenBucket, *, account_id: str, api_id: str = "local",
-                 integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS) -> None:
+                 integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+                 verifier: SigV4Verifier | None = None) -> None:
         self.stage = urlsplit(local_server_url(document)).path.strip("/")
         self.routes = routes(document)
         self.invoke, self.bucket = invoke, bucket
         self.account_id, self.api_id = account_id, api_id
         self.integration_timeout = integration_timeout
+        self.verifier = verifier  # None: no authorization
         self.counters = ApiCounters()
         # The calls run here so that the gateway can stop waiting for one and answer 504.
         self._integrations = ThreadPoolExecutor(MAX_INTEGRATIONS, thread_name_prefix="integration")
@@ -296,6 +301,13 @@ class RestApi:
         else:
             return _gateway("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token",
                             request_id)
+        identity: dict[str, str] = {}
+        if self.verifier is not None:
+            caller = self.verifier.check(method, target, headers, body)
+            if isinstance(caller, Refusal):
+                return _gateway(caller.response_type, 403, caller.message, request_id)
+            identity = {"accessKey": caller.access_key,
+                        "userArn": f"arn:aws:iam::{self.account_id}:user/local-mode"}
         query = parse_qs(url.query, keep_blank_values=True)
         text = body.decode("utf-8", errors="replace")
         if route.validate_parameters:
@@ -311,6 +323,7 @@ class RestApi:
                                 validation_error="[" + ", ".join(problems) + "]")
         event = self._proxy_event(route, method, path, resource_path, parameters, query, headers,
                                   text, source_ip, request_id)
+        event["requestContext"]["identity"].update(identity)
         call = self._integrations.submit(self.invoke, event)
         try:
             return _proxy_response(call.result(timeout=self.integration_timeout))

@@ -74,13 +74,24 @@ class Console:
 
 
 def banner(*, api_url: str, emulator_url: str, region: str, outbox: str, tables: list[str],
-           log_dir: str, api_auth: str, own_emulator: bool = True) -> str:
+           log_dir: str, api_auth: str, own_emulator: bool = True, sigv4: bool = False) -> str:
     """What ``make local`` prints once everything listens."""
     today = datetime.now(UTC).date().isoformat()
     credentials = f"AWS_ACCESS_KEY_ID={ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}"
     state = ("in the emulator's memory only: Ctrl-C loses every table, queue and report"
              if own_emulator else
              "in that emulator's memory: kept while it runs, lost when it stops")
+    if sigv4:  # serve --sigv4: the local API checks signatures (local_mode.sigv4)
+        authorization = (f"SigV4 is checked as API Gateway's IAM authorization does: sign every "
+                         f"request with the local\ncredentials for {region} and execute-api; an "
+                         "unsigned one gets 403 (make smoke STACK=local).")
+        sign = f' --aws-sigv4 "aws:amz:{region}:execute-api" --user {ACCESS_KEY_ID}:' \
+               f'{SECRET_ACCESS_KEY}'
+    else:
+        authorization = (f"Authorization is not checked here: any request is accepted. Deployed "
+                         f"with\nfraud:apiAuth={api_auth}, the API accepts "
+                         f"{AUTH_IN_AWS[api_auth]}.")
+        sign = ""
     return f"""
 Fraud detection platform: local mode
 
@@ -91,13 +102,12 @@ Fraud detection platform: local mode
       state {state}
   Digests, reports, function logs    {outbox}/  ({log_dir}/ holds each function's log)
 
-Authorization is not checked here: any request is accepted. Deployed with
-fraud:apiAuth={api_auth}, the API accepts {AUTH_IN_AWS[api_auth]}.
+{authorization}
 
 Try it:
-  curl -s -X POST {api_url}/transactions -H 'Content-Type: application/json' \\
+  curl -s{sign} -X POST {api_url}/transactions -H 'Content-Type: application/json' \\
        -d '{EXAMPLE_TRANSACTION}'
-  curl -s {api_url}/transactions/<transactionId>
+  curl -s{sign} {api_url}/transactions/<transactionId>
   make report DAY={today}
   # with the AWS CLI, if you have it (the project does not install it):
   {credentials} aws --region {region} \\

@@ -36,13 +36,15 @@ def free_port() -> int:
 class LocalModeProcess:
     def __init__(self, outbox: Path, *, api_port: int | None = None,
                  emulator_port: int | None = None, emulator_endpoint: str | None = None,
-                 config: Sequence[str] = (), instances: Mapping[str, int] | None = None) -> None:
+                 config: Sequence[str] = (), instances: Mapping[str, int] | None = None,
+                 sigv4: bool = False) -> None:
         self.outbox = outbox
         self.api_port = api_port or free_port()
         self.emulator_port = emulator_port or free_port()
         self.emulator_endpoint = emulator_endpoint
         self.config = config
         self.instances = instances or {}
+        self.sigv4 = sigv4
         self.process: subprocess.Popen[bytes] | None = None
         self.state: dict[str, Any] = {}
         self.log_path = outbox / "local-mode.out"
@@ -59,6 +61,8 @@ class LocalModeProcess:
             command += ["--set", pair]
         for function_id, count in self.instances.items():
             command += ["--instances", f"{function_id}={count}"]
+        if self.sigv4:
+            command.append("--sigv4")
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log,  # noqa: S603
                                             stderr=subprocess.STDOUT)

@@ -23,11 +23,12 @@ import boto3
 from local_mode.api_gateway import RestApi, TokenBucket, local_server_url
 from local_mode.console import counted
 from local_mode.emulator import Emulator
-from local_mode.environment import use_emulator
+from local_mode.environment import ACCESS_KEY_ID, SECRET_ACCESS_KEY, use_emulator
 from local_mode.functions import FunctionError, LocalFunction, Throttled
 from local_mode.http_server import ApiServer
 from local_mode.outbox import Outbox, subscribe_outbox_queue
 from local_mode.queue_poller import QueuePoller
+from local_mode.sigv4 import SigV4Verifier
 from local_mode.stream_poller import Checkpoints, StreamMapping, StreamPoller
 from shared import lambdas
 from shared.api_document import REPO_ROOT, load_openapi
@@ -80,6 +81,7 @@ class LocalOptions:
     outbox: Path = DEFAULT_OUTBOX
     config: Mapping[str, str] = field(default_factory=dict)  # fraud:* keys and aws:region
     instances: Mapping[str, int] = field(default_factory=dict)  # function id → instances
+    sigv4: bool = False  # the API verifies SigV4 signatures made with the local credentials
 
     def instances_of(self, function_id: str) -> int:
         return {**DEFAULT_INSTANCES, **self.instances}[function_id]
@@ -214,7 +216,8 @@ class LocalStack:
         bucket = TokenBucket(self.settings.api_throttle_rate_limit,
                              self.settings.api_throttle_burst_limit)
         api = RestApi(load_openapi(), self._invoke_api, bucket,
-                      account_id=self.outputs[DataOutputs.ACCOUNT_ID])
+                      account_id=self.outputs[DataOutputs.ACCOUNT_ID],
+                      verifier=self._verifier())
         try:
             self.api = ApiServer(api, self.options.host, self.options.api_port,
                                  self.on_message)
@@ -223,6 +226,15 @@ class LocalStack:
                              f"{self.options.api_port}: {error.strerror or error} (is another "
                              "local mode running? --api-port picks another port)") from None
         self.api.start()
+
+    def _verifier(self) -> SigV4Verifier | None:
+        if not self.options.sigv4:
+            return None
+        if self.settings.api_auth != "iam":
+            raise StartError(f"--sigv4 checks SigV4 signatures, which {NAMESPACE}:apiAuth=iam "
+                             f"asks for; {NAMESPACE}:apiAuth={self.settings.api_auth} is not "
+                             "emulated by the local API")
+        return SigV4Verifier(ACCESS_KEY_ID, SECRET_ACCESS_KEY, self.settings.region)
 
     def _invoke_api(self, event: dict[str, Any]) -> Any:
         """process-transaction for the API: throttled at once when its instances are busy."""
@@ -309,6 +321,7 @@ class LocalStack:
             "apiUrl": self.api_url,
             "emulatorEndpoint": self.emulator_endpoint,
             "region": self.settings.region,
+            "sigv4": self.options.sigv4,
             "config": dict(self.options.config),
             "outputs": self.outputs,
         }
