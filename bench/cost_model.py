@@ -53,6 +53,16 @@ class Assumptions:
     # Data keys the services cache about 5 minutes: DynamoDB (2 tables), SQS (sender and
     # receiver), S3 (bucket key), CloudWatch Logs (5 groups): ~10 users x 12 an hour.
     kms_cached_key_requests_per_month: int = 10 * 12 * HOURS_PER_MONTH
+    # VPC flow log records a month: the functions' network interfaces (Lambda's shared ones,
+    # about one per subnet and security group) to the endpoints, one record per flow per 10-
+    # minute aggregation, plus rejected probes; estimated, not measured (the emulator has no
+    # VPC). ~110 bytes a record in the default format.
+    flow_log_records_per_month: int = 2_000 * HOURS_PER_MONTH
+    flow_log_record_bytes: int = 110
+    # S3 server access log records of the reports bucket a month: the daily report's PUTs and
+    # a few reads of them a day; ~350 bytes each, kept as long as the reports.
+    report_bucket_requests_per_month: int = 10 * 31
+    access_log_record_bytes: int = 350
     # Typical in-region latency of each call from a function, in ms (not measured here).
     latency_ms: Mapping[str, float] = field(default_factory=lambda: {
         "DynamoDB.PutItem": 6, "DynamoDB.Query": 6, "DynamoDB.UpdateItem": 6,
@@ -156,6 +166,9 @@ def per_million(measured: Measured, facts: PlatformFacts,
     requests = v.posts + v.gets
     add("API Gateway", "REST API requests", requests, "apigateway.request",
         f"1 POST + {assumptions.gets_per_transaction:g} GET per transaction")
+    if facts.waf:
+        add("AWS WAF", "requests inspected", requests, "waf.request",
+            "every request to the stage (fraud:waf)", unit="request")
 
     invocations = {"process-transaction": requests, "detect-fraud": v.batches,
                    "notify-team": v.digests}
@@ -273,6 +286,25 @@ def fixed_monthly(measured: Measured, facts: PlatformFacts,
     def add(service: str, item: str, quantity: float, key: str, basis: str, unit: str) -> None:
         lines.append(Line(service, item, quantity, unit, price(key), basis))
 
+    if facts.waf:
+        add("AWS WAF", "the stage's web ACL", 1, "waf.web_acl_month", "fraud:waf (default on)",
+            "web ACL")
+        add("AWS WAF", "its rules", facts.waf_rules, "waf.rule_month",
+            "per-source rate rule and 2 AWS managed rule groups", "rule")
+    flow_gb = assumptions.flow_log_records_per_month * assumptions.flow_log_record_bytes / GB
+    add("CloudWatch Logs", "VPC flow logs: ingestion", flow_gb, "logs.vended_ingest_gb",
+        f"{assumptions.flow_log_records_per_month:,} records of "
+        f"{assumptions.flow_log_record_bytes} B (estimate)", "GB")
+    add("CloudWatch Logs", "VPC flow logs: storage",
+        flow_gb * facts.log_retention_days / DAYS_PER_MONTH, "logs.storage_gb_month",
+        f"kept {facts.log_retention_days} days", "GB-month")
+    access_logs_gb = (assumptions.report_bucket_requests_per_month
+                      * assumptions.access_log_record_bytes / GB)
+    add("S3", "server access logs of the reports bucket: storage",
+        access_logs_gb * facts.report_retention_days / DAYS_PER_MONTH, "s3.storage_gb_month",
+        f"{assumptions.report_bucket_requests_per_month} requests a month, "
+        f"{assumptions.access_log_record_bytes} B each, kept {facts.report_retention_days} days "
+        "(log delivery itself is free)", "GB-month")
     endpoint_hours = facts.interface_endpoints * facts.az_count * HOURS_PER_MONTH
     add("VPC endpoints", "interface endpoints", endpoint_hours, "privatelink.endpoint_az_hour",
         f"{facts.interface_endpoints} (SQS, SNS) x {facts.az_count} AZs x {HOURS_PER_MONTH} h",

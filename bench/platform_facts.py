@@ -1,8 +1,8 @@
 """What the cost model needs to know about the deployed platform, read from where it is defined.
 
 Sizing defaults from ``shared.settings``, the interface endpoints from the network layer, the
-alarms from the observability layer's own alarm table, the access-log line from the edge
-layer's format, the custom metrics from ``common.metrics``: when any of them changes, the
+alarms from the observability layer's own alarm table, the access-log line and the web ACL's
+rules from the edge layer, the custom metrics from ``common.metrics``: when any of them changes, the
 next ``make bench`` prices the change.
 """
 
@@ -54,6 +54,7 @@ class PlatformFacts:
     stream_batch_size: int
     az_count: int
     log_retention_days: int
+    report_retention_days: int
     interface_endpoints: int
     alarms: int
     alarm_metrics: int
@@ -63,6 +64,8 @@ class PlatformFacts:
     functions: int
     queues: int
     access_log_line_bytes: int
+    waf: bool  # fraud:waf's default
+    waf_rules: int  # rules of the stage's web ACL, as AWS WAF bills them
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +127,7 @@ def read_facts() -> PlatformFacts:
         stream_batch_size=settings.stream_batch_size,
         az_count=settings.az_count,
         log_retention_days=settings.log_retention_days,
+        report_retention_days=settings.report_retention_days,
         interface_endpoints=len(_module("network-vpc", "service_access").INTERFACE_SERVICES),
         alarms=alarms,
         alarm_metrics=alarm_metrics,
@@ -133,4 +137,6 @@ def read_facts() -> PlatformFacts:
         functions=len(LAMBDAS),
         queues=len(QUEUES),
         access_log_line_bytes=access_log_line_bytes(),
+        waf=settings.waf,
+        waf_rules=_module("edge-apigateway", "firewall").rule_count(),
     )

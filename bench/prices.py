@@ -33,6 +33,7 @@ _KMS = "aws.amazon.com/kms/pricing"
 _S3 = "aws.amazon.com/s3/pricing"
 _CLOUDWATCH = "aws.amazon.com/cloudwatch/pricing"
 _PRIVATELINK = "aws.amazon.com/privatelink/pricing"
+_WAF = "aws.amazon.com/waf/pricing"
 
 PRICES: dict[str, Price] = {
     "apigateway.request": Price(3.50 / 1e6, "REST API request", _API_GATEWAY,
@@ -64,6 +65,12 @@ PRICES: dict[str, Price] = {
     "cloudwatch.alarm_metric_month": Price(0.10, "alarm metric-month", _CLOUDWATCH,
                                            "standard resolution; metric math: each metric"),
     "cloudwatch.dashboard_month": Price(3.00, "dashboard-month", _CLOUDWATCH),
+    "logs.vended_ingest_gb": Price(0.50, "GB of vended logs ingested", _CLOUDWATCH,
+                                   "VPC flow logs to CloudWatch Logs, first 10 TB a month"),
+    "waf.web_acl_month": Price(5.00, "web ACL-month", _WAF),
+    "waf.rule_month": Price(1.00, "rule-month", _WAF, "an AWS managed rule group counts as one"),
+    "waf.request": Price(0.60 / 1e6, "request inspected", _WAF,
+                         "$0.60 per million; the baseline managed groups have no extra fee"),
     "privatelink.endpoint_az_hour": Price(0.01, "interface endpoint-AZ-hour", _PRIVATELINK),
     "privatelink.gb": Price(0.01, "GB processed", _PRIVATELINK, "first petabyte a month"),
 }

@@ -20,9 +20,9 @@ from bench.platform_facts import PlatformFacts
 from bench.prices import PRICES
 
 FACTS = PlatformFacts(lambda_memory_mb=512, stream_batch_size=100, az_count=2,
-                      log_retention_days=7, interface_endpoints=2, alarms=13, alarm_metrics=18,
-                      dashboards=1, kms_keys=1, custom_metrics=12, functions=4, queues=3,
-                      access_log_line_bytes=600)
+                      log_retention_days=7, report_retention_days=365, interface_endpoints=2,
+                      alarms=13, alarm_metrics=18, dashboards=1, kms_keys=1, custom_metrics=12,
+                      functions=4, queues=3, access_log_line_bytes=600, waf=True, waf_rules=3)
 ASSUMPTIONS = Assumptions(client_id_share=0.5, latency_ms={
     "DynamoDB.PutItem": 5, "DynamoDB.Query": 5, "DynamoDB.UpdateItem": 5,
     "DynamoDB.TransactWriteItems": 20, "SQS.SendMessageBatch": 10, "SNS.Publish": 20,
@@ -153,7 +153,27 @@ def test_the_fixed_cost_is_endpoints_key_alarms_dashboard_metrics_and_the_daily_
     assert cost_of(lines, "CloudWatch", "alarms") == pytest.approx(1.80)
     assert cost_of(lines, "CloudWatch", "dashboard") == 3.00
     assert cost_of(lines, "CloudWatch", "custom metrics") == pytest.approx(12 * 0.30)
-    assert cost_of(lines, "S3") == pytest.approx(365 / 12 * 2 * 0.005 / 1000)
+    assert cost_of(lines, "S3", "the daily report") == pytest.approx(365 / 12 * 2 * 0.005 / 1000)
+
+
+def test_the_perimeter_costs_the_web_acl_its_rules_flow_logs_and_the_access_logs():
+    lines = fixed_monthly(MEASURED, FACTS, ASSUMPTIONS)
+    assert cost_of(lines, "AWS WAF") == pytest.approx(5.00 + 3 * 1.00)
+    flow_gb = 2_000 * 730 * 110 / 1024 ** 3
+    assert cost_of(lines, "CloudWatch Logs", "VPC flow logs: ingestion") == pytest.approx(
+        flow_gb * 0.50)
+    assert cost_of(lines, "CloudWatch Logs", "VPC flow logs: storage") == pytest.approx(
+        flow_gb * 7 / (365 / 12) * 0.03)
+    stored = 310 * 350 / 1024 ** 3 * 365 / (365 / 12)
+    assert cost_of(lines, "S3", "server access logs") == pytest.approx(stored * 0.023)
+    without = fixed_monthly(MEASURED, FACTS.__class__(**{**FACTS.as_dict(), "waf": False}),
+                            ASSUMPTIONS)
+    assert cost_of(without, "AWS WAF") == 0
+
+
+def test_waf_inspects_every_request_to_the_stage():
+    lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
+    assert cost_of(lines, "AWS WAF") == pytest.approx(2 * 0.60)
 
 
 def test_the_model_totals_each_section_by_service():
