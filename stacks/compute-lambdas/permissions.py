@@ -2,7 +2,8 @@
 
 Each function's inline policy is read from :func:`function_grants`; nothing else grants the
 roles anything. ``"*"`` appears only where the action has no resource-level permission: the two
-EC2 Describe calls Lambda makes to place a function in its VPC, and ``dynamodb:ListStreams``.
+EC2 Describe calls Lambda makes to place a function in its VPC, and ``dynamodb:ListStreams``
+(shared.iam.STAR_ONLY_ACTIONS, the one list the policy pack admits on ``"*"``).
 """
 
 from collections.abc import Mapping
