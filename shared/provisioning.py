@@ -78,6 +78,11 @@ def provision_data_layer(suffix: str, session: boto3.session.Session | None = No
     _bucket(session.client("s3"), bucket, session.region_name, key_arn)
     outputs |= {DataOutputs.REPORTS_BUCKET_NAME: bucket,
                 DataOutputs.REPORTS_BUCKET_ARN: f"arn:{partition}:s3:::{bucket}"}
+    # The reports bucket's access-log bucket, SSE-S3 as the stack makes it (no access logging
+    # is configured here: no emulator delivers it).
+    access_logs = bucket_name(data_layer.ACCESS_LOGS_BUCKET_PURPOSE, suffix, account_id)
+    _bucket(session.client("s3"), access_logs, session.region_name, None)
+    outputs[DataOutputs.ACCESS_LOGS_BUCKET_NAME] = access_logs
     return outputs
 
 
@@ -151,15 +156,17 @@ def _queue(sqs: Any, name: str, queue: data_layer.Queue, key_arn: str,
     return url, arn["Attributes"]["QueueArn"]
 
 
-def _bucket(s3: Any, name: str, region: str, key_arn: str) -> None:
+def _bucket(s3: Any, name: str, region: str, key_arn: str | None) -> None:
+    """A private bucket, SSE-KMS with ``key_arn`` (SSE-S3 when ``None``)."""
     location = {} if region == "us-east-1" else {
         "CreateBucketConfiguration": {"LocationConstraint": region}}
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=name, **location)
-    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
-        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
-                                               "KMSMasterKeyID": key_arn},
-        "BucketKeyEnabled": True}]})
+    rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}} if key_arn is None \
+        else {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                     "KMSMasterKeyID": key_arn},
+              "BucketKeyEnabled": True}
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [rule]})
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True,
         "BlockPublicPolicy": True, "RestrictPublicBuckets": True})

@@ -112,7 +112,7 @@ def test_a_second_call_finds_everything_and_creates_nothing(outputs, session):
     assert len(session.client("sqs").list_queues(QueueNamePrefix="sqs-")["QueueUrls"]) == len(
         data_layer.QUEUES)
     assert len(session.client("sns").list_topics()["Topics"]) == 1
-    assert len(session.client("s3").list_buckets()["Buckets"]) == 1
+    assert len(session.client("s3").list_buckets()["Buckets"]) == 2  # reports, access logs
 
 
 def test_outputs_fill_every_functions_environment(outputs):
