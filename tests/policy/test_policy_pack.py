@@ -220,3 +220,21 @@ def test_the_policy_pack_is_documented():
     readme = (Path(REPO_ROOT) / "README.md").read_text()
     for policy in POLICIES:
         assert f"`{policy.name}`" in readme, policy.name
+
+
+def test_the_pack_starts_as_the_cli_runs_it_and_serves_the_analyzer():
+    """``__main__.py`` run from policy/ (as the CLI runs it) builds the PolicyPack, which checks
+    every policy, and prints the analyzer's port."""
+    import selectors
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "__main__.py"], cwd=REPO_ROOT / "policy",
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        assert selector.select(timeout=60), process.stderr.read1().decode()
+        assert process.stdout.readline().strip().isdigit()
+    finally:
+        process.kill()
+        process.wait(timeout=30)
