@@ -27,8 +27,7 @@ def test_a_signed_post_is_stored_and_an_unsigned_one_refused_storing_nothing(sig
     assert len(signing_local.stored("sigv4-signed")) == 1
     unsigned = signing_local.post(transaction("sigv4-unsigned"))  # the tests' plain client
     assert unsigned.status == 403
-    assert unsigned.json["message"] == (
-        "Missing credentials, or no route matches this method and path")
+    assert unsigned.json["message"].startswith("Missing credentials")  # API Gateway's type
     assert signing_local.stored("sigv4-unsigned") == []
 
 
