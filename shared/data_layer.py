@@ -4,11 +4,12 @@ helper (``shared.provisioning``) builds the same thing against any endpoint (mot
 
 from dataclasses import dataclass
 
-from common.data_model import STATS, TRANSACTIONS, Table
+from common.data_model import FEATURES, STATS, TRANSACTIONS, Table
 
 KMS_KEY_PURPOSE = "fraud"  # alias/kms-fraud-{suffix}
 TRANSACTIONS_TABLE_PURPOSE = "transactions"
 STATS_TABLE_PURPOSE = "fraud-stats"
+FEATURES_TABLE_PURPOSE = "fraud-features"
 REPORTS_BUCKET_PURPOSE = "fraud-reports"
 ACCESS_LOGS_BUCKET_PURPOSE = "access-logs"  # the reports bucket's S3 server access logs
 NOTIFICATIONS_TOPIC_PURPOSE = "fraud-notifications"
@@ -16,6 +17,7 @@ NOTIFICATIONS_TOPIC_PURPOSE = "fraud-notifications"
 TABLES: dict[str, Table] = {
     TRANSACTIONS_TABLE_PURPOSE: TRANSACTIONS,
     STATS_TABLE_PURPOSE: STATS,
+    FEATURES_TABLE_PURPOSE: FEATURES,
 }
 
 DAY_SECONDS = 24 * 60 * 60

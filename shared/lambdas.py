@@ -61,6 +61,7 @@ DETECT_FRAUD = LambdaSpec(
         (env.TRANSACTIONS_TABLE, DataOutputs.TRANSACTIONS_TABLE_NAME),
         (env.BY_ACCOUNT_INDEX, DataOutputs.BY_ACCOUNT_INDEX_NAME),
         (env.STATS_TABLE, DataOutputs.STATS_TABLE_NAME),
+        (env.FEATURES_TABLE, DataOutputs.FEATURES_TABLE_NAME),
         (env.ALERTS_QUEUE_URL, DataOutputs.ALERTS_QUEUE_URL),
     ),
     # Validated at start (shared.settings), read by the rules engine.

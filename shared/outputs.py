@@ -31,6 +31,8 @@ class DataOutputs:
     BY_FLAGGED_DAY_INDEX_NAME = "byFlaggedDayIndexName"
     STATS_TABLE_NAME = "statsTableName"
     STATS_TABLE_ARN = "statsTableArn"
+    FEATURES_TABLE_NAME = "featuresTableName"
+    FEATURES_TABLE_ARN = "featuresTableArn"
     REPORTS_BUCKET_NAME = "reportsBucketName"
     REPORTS_BUCKET_ARN = "reportsBucketArn"
     ACCESS_LOGS_BUCKET_NAME = "accessLogsBucketName"

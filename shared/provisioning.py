@@ -50,6 +50,7 @@ def provision_data_layer(suffix: str, session: boto3.session.Session | None = No
     transactions = _table(dynamodb, data_layer.TRANSACTIONS_TABLE_PURPOSE, suffix, key_arn,
                           point_in_time_recovery=True)
     stats = _table(dynamodb, data_layer.STATS_TABLE_PURPOSE, suffix, key_arn)
+    features = _table(dynamodb, data_layer.FEATURES_TABLE_PURPOSE, suffix, key_arn)
     outputs |= {
         DataOutputs.TRANSACTIONS_TABLE_NAME: transactions["TableName"],
         DataOutputs.TRANSACTIONS_TABLE_ARN: transactions["TableArn"],
@@ -58,6 +59,8 @@ def provision_data_layer(suffix: str, session: boto3.session.Session | None = No
         DataOutputs.BY_FLAGGED_DAY_INDEX_NAME: BY_FLAGGED_DAY.name,
         DataOutputs.STATS_TABLE_NAME: stats["TableName"],
         DataOutputs.STATS_TABLE_ARN: stats["TableArn"],
+        DataOutputs.FEATURES_TABLE_NAME: features["TableName"],
+        DataOutputs.FEATURES_TABLE_ARN: features["TableArn"],
     }
 
     sqs = session.client("sqs")
@@ -127,6 +130,9 @@ def _table(dynamodb: Any, purpose: str, suffix: str, key_arn: str, *,
                                              "StreamViewType": table.stream_view_type}
     dynamodb.create_table(**definition)
     dynamodb.get_waiter("table_exists").wait(TableName=name)
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": table.ttl_attribute})
     if point_in_time_recovery:
         dynamodb.update_continuous_backups(
             TableName=name,

@@ -1,4 +1,4 @@
-"""Key schema of the two tables: the handlers query by it, the stacks and the local mode create it.
+"""Key schema of the tables: the handlers query by it, the stacks and the local mode create it.
 
 Plain data, no AWS calls, so the data stack, the provisioning helper and the handlers all read
 the same attribute names, index names and projections.
@@ -28,6 +28,7 @@ class Table:
     range_key: Attribute
     indexes: tuple[Index, ...] = ()
     stream_view_type: str | None = None
+    ttl_attribute: str | None = None  # epoch seconds after which DynamoDB deletes the item
 
     @property
     def attributes(self) -> tuple[Attribute, ...]:
@@ -71,5 +72,13 @@ STATS_DAY = Attribute("day", "S")  # "YYYY-MM-DD"
 STATS_HOUR_SHARD = Attribute("hourShard", "S")  # "HH#NN"
 STATS_SHARDS = 8
 STATS = Table(hash_key=STATS_DAY, range_key=STATS_HOUR_SHARD)
+
+# Entity-day aggregates (the feature store, see common.entity_days): per account and per
+# merchant, per UTC day, the transactions counted and the labels given. Items expire on their own.
+FEATURES_ENTITY = Attribute("entity", "S")  # "account#<accountId>" or "merchant#<merchantId>"
+FEATURES_DAY = Attribute("day", "S")  # "YYYY-MM-DD" of the transactions' UTC timestamps
+FEATURES_EXPIRES_AT = "expiresAt"
+FEATURES = Table(hash_key=FEATURES_ENTITY, range_key=FEATURES_DAY,
+                 ttl_attribute=FEATURES_EXPIRES_AT)
 
 REPORTS_PREFIX = "reports/"

@@ -24,6 +24,7 @@ from shared.data_layer import (
     ALERTS,
     ALERTS_DLQ,
     ANALYSIS_DLQ,
+    FEATURES_TABLE_PURPOSE,
     KMS_KEY_PURPOSE,
     NOTIFICATIONS_TOPIC_PURPOSE,
     REPORTS_BUCKET_PURPOSE,
@@ -80,6 +81,7 @@ notifications = EncryptedTopic("notifications", EncryptedTopicArgs(
 
 transactions = tables.tables[TRANSACTIONS_TABLE_PURPOSE]
 stats = tables.tables[STATS_TABLE_PURPOSE]
+features = tables.tables[FEATURES_TABLE_PURPOSE]
 alerts, alerts_dlq, analysis_dlq = (queues.queues[queue.purpose]
                                     for queue in (ALERTS, ALERTS_DLQ, ANALYSIS_DLQ))
 
@@ -94,6 +96,8 @@ pulumi.export(DataOutputs.BY_ACCOUNT_INDEX_NAME, BY_ACCOUNT.name)
 pulumi.export(DataOutputs.BY_FLAGGED_DAY_INDEX_NAME, BY_FLAGGED_DAY.name)
 pulumi.export(DataOutputs.STATS_TABLE_NAME, stats.name)
 pulumi.export(DataOutputs.STATS_TABLE_ARN, stats.arn)
+pulumi.export(DataOutputs.FEATURES_TABLE_NAME, features.name)
+pulumi.export(DataOutputs.FEATURES_TABLE_ARN, features.arn)
 pulumi.export(DataOutputs.REPORTS_BUCKET_NAME, reports.bucket.bucket)
 pulumi.export(DataOutputs.REPORTS_BUCKET_ARN, reports.bucket.arn)
 pulumi.export(DataOutputs.ACCESS_LOGS_BUCKET_NAME, reports.access_log_bucket.bucket)

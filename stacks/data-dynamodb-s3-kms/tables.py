@@ -72,6 +72,8 @@ class DataTables(pulumi.ComponentResource):
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
                 enabled=True, kms_key_arn=args.kms_key_arn),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=definition.ttl_attribute, enabled=True)
+            if definition.ttl_attribute else None,
             deletion_protection_enabled=args.deletion_protection,
             opts=pulumi.ResourceOptions(parent=self),
         )

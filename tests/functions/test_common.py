@@ -83,3 +83,18 @@ def test_time_helpers_are_utc_and_millisecond_exact():
     assert utc_day(1_714_608_000_000) == "2024-05-02"
     assert utc_hour(1_714_607_999_999) == 23
     assert iso(1_714_564_800_007) == "2024-05-01T12:00:00.007Z"
+
+
+def test_an_entity_day_item_reads_back_with_unwritten_counters_as_zero():
+    from decimal import Decimal
+
+    from common.entity_days import EntityDay, day_of, entities_of
+
+    transaction = {"accountId": "acct-1", "merchantId": "m-9", "timestamp": 1533686399999}
+    assert entities_of(transaction) == ("account#acct-1", "merchant#m-9")
+    assert day_of(transaction) == "2018-08-07"
+    item = {"entity": "merchant#m-9", "day": "2018-08-07", "transactions": Decimal(3),
+            "amountSum": Decimal("12.50"), "labelledFraud": Decimal(1)}
+    assert EntityDay.from_item(item) == EntityDay(
+        "merchant#m-9", "2018-08-07", transactions=3, amount_sum=Decimal("12.50"),
+        labelled_fraud=1, labelled_genuine=0)

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from common.data_model import STATS, TRANSACTIONS
+from common.data_model import FEATURES, STATS, TRANSACTIONS
 
 from shared import data_layer
 from shared.lambdas import LAMBDAS, function_environment
@@ -36,6 +36,7 @@ def test_names_follow_the_naming_module(outputs):
 @pytest.mark.parametrize(("output", "table"), [
     (DataOutputs.TRANSACTIONS_TABLE_NAME, TRANSACTIONS),
     (DataOutputs.STATS_TABLE_NAME, STATS),
+    (DataOutputs.FEATURES_TABLE_NAME, FEATURES),
 ])
 def test_tables_have_the_data_model_keys_indexes_stream_and_key(outputs, output, table, session):
     described = session.client("dynamodb").describe_table(TableName=outputs[output])["Table"]
@@ -55,6 +56,12 @@ def test_tables_have_the_data_model_keys_indexes_stream_and_key(outputs, output,
     stream = described.get("StreamSpecification", {})
     assert stream.get("StreamViewType") == table.stream_view_type
     assert described["SSEDescription"]["KMSMasterKeyArn"] == outputs[DataOutputs.KMS_KEY_ARN]
+
+
+def test_features_table_expires_its_items(outputs, session):
+    ttl = session.client("dynamodb").describe_time_to_live(
+        TableName=outputs[DataOutputs.FEATURES_TABLE_NAME])["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": FEATURES.ttl_attribute}
 
 
 def test_transactions_table_has_point_in_time_recovery(outputs, session):
@@ -108,7 +115,7 @@ def test_a_second_call_finds_everything_and_creates_nothing(outputs, session):
         key: value for key, value in outputs.items()
         if key != DataOutputs.TRANSACTIONS_STREAM_ARN}
     assert len(session.client("kms").list_keys()["Keys"]) == 1
-    assert len(session.client("dynamodb").list_tables()["TableNames"]) == 2
+    assert len(session.client("dynamodb").list_tables()["TableNames"]) == 3
     assert len(session.client("sqs").list_queues(QueueNamePrefix="sqs-")["QueueUrls"]) == len(
         data_layer.QUEUES)
     assert len(session.client("sns").list_topics()["Topics"]) == 1

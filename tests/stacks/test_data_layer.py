@@ -223,7 +223,7 @@ def test_stats_table_is_day_partitioned_without_indexes_or_stream(data, suffix):
     assert not table.inputs.get("streamEnabled")
 
 
-@pytest.mark.parametrize("purpose", ["transactions", "fraud-stats"])
+@pytest.mark.parametrize("purpose", ["transactions", "fraud-stats", "fraud-features"])
 def test_tables_are_on_demand_encrypted_recoverable_and_deletable(data, suffix, purpose):
     table = _named(data, TABLE, f"dynamodb-{purpose}-{suffix}")
     assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
@@ -231,8 +231,15 @@ def test_tables_are_on_demand_encrypted_recoverable_and_deletable(data, suffix, 
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
 
 
-def test_exactly_the_two_tables(data):
-    assert len(data.of_type(TABLE)) == 2
+def test_exactly_the_three_tables(data):
+    assert len(data.of_type(TABLE)) == 3
+
+
+def test_only_the_features_table_expires_its_items(data, suffix):
+    features = _named(data, TABLE, f"dynamodb-fraud-features-{suffix}")
+    assert features.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
+    others = [table for table in data.of_type(TABLE) if table is not features]
+    assert all("ttl" not in table.inputs for table in others)
 
 
 # ---- the reports bucket ----
@@ -553,6 +560,7 @@ def test_exports_match_the_resources(data, suffix, settings):
     out = data.outputs
     transactions = _named(data, TABLE, f"dynamodb-transactions-{suffix}")
     stats = _named(data, TABLE, f"dynamodb-fraud-stats-{suffix}")
+    features = _named(data, TABLE, f"dynamodb-fraud-features-{suffix}")
     queues = {queue.purpose: _named(data, QUEUE, f"sqs-{queue.purpose}-{suffix}")
               for queue in QUEUES}
     expected = {
@@ -568,6 +576,8 @@ def test_exports_match_the_resources(data, suffix, settings):
         DataOutputs.BY_FLAGGED_DAY_INDEX_NAME: "byFlaggedDay",
         DataOutputs.STATS_TABLE_NAME: stats.state["name"],
         DataOutputs.STATS_TABLE_ARN: stats.state["arn"],
+        DataOutputs.FEATURES_TABLE_NAME: features.state["name"],
+        DataOutputs.FEATURES_TABLE_ARN: features.state["arn"],
         DataOutputs.REPORTS_BUCKET_NAME: _bucket(data).state["bucket"],
         DataOutputs.REPORTS_BUCKET_ARN: _bucket(data).state["arn"],
         DataOutputs.ACCESS_LOGS_BUCKET_NAME: _bucket(data, LOG_BUCKET).state["bucket"],

@@ -1,0 +1,67 @@
+"""Entity-day aggregates: per account and per merchant, per UTC day, what was seen and labelled.
+
+The features table (``common.data_model.FEATURES``) holds one item per entity and day:
+detect-fraud adds each analysed transaction to its account's and its merchant's day (in the same
+transaction as the verdict, so a replay counts nothing twice), the label route moves the
+labelled counts. Detection reads an entity's days back and the backtest builds the same
+:class:`EntityDay` values from its replay, so both feed one scoring path the same features.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from common.clock import utc_day
+from common.data_model import FEATURES_DAY, FEATURES_ENTITY
+
+ACCOUNT_PREFIX = "account#"
+MERCHANT_PREFIX = "merchant#"
+
+TRANSACTIONS = "transactions"  # transactions counted that day
+AMOUNT_SUM = "amountSum"  # their amounts, summed in the reference currency
+LABELLED_FRAUD = "labelledFraud"  # of that day's transactions, how many are labelled FRAUD now
+LABELLED_GENUINE = "labelledGenuine"  # … and GENUINE
+
+# An item outlives the longest feature window (30 days) plus the label delay (7) with a margin.
+RETENTION_DAYS = 60
+
+
+def account_entity(account_id: str) -> str:
+    return ACCOUNT_PREFIX + account_id
+
+
+def merchant_entity(merchant_id: str) -> str:
+    return MERCHANT_PREFIX + merchant_id
+
+
+def entities_of(transaction: Mapping[str, Any]) -> tuple[str, str]:
+    """The account's and the merchant's entity keys of ``transaction``."""
+    return (account_entity(transaction["accountId"]),
+            merchant_entity(transaction["merchantId"]))
+
+
+def day_of(transaction: Mapping[str, Any]) -> str:
+    """The ``day`` key (``YYYY-MM-DD``, UTC) a transaction counts in."""
+    return utc_day(int(transaction["timestamp"]))
+
+
+@dataclass(frozen=True)
+class EntityDay:
+    """One entity's aggregates for one day, as read from an item or built by a replay."""
+
+    entity: str
+    day: str
+    transactions: int = 0
+    amount_sum: Decimal = Decimal(0)
+    labelled_fraud: int = 0
+    labelled_genuine: int = 0
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "EntityDay":
+        """From a plain (deserialized) item; a counter never written reads as 0."""
+        return cls(entity=item[FEATURES_ENTITY.name], day=item[FEATURES_DAY.name],
+                   transactions=int(item.get(TRANSACTIONS, 0)),
+                   amount_sum=Decimal(item.get(AMOUNT_SUM, 0)),
+                   labelled_fraud=int(item.get(LABELLED_FRAUD, 0)),
+                   labelled_genuine=int(item.get(LABELLED_GENUINE, 0)))
