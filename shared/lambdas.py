@@ -65,7 +65,9 @@ DETECT_FRAUD = LambdaSpec(
         (env.ALERTS_QUEUE_URL, DataOutputs.ALERTS_QUEUE_URL),
     ),
     # Validated at start (shared.settings), read by the rules engine.
-    settings_environment=((env.RULE_OVERRIDES, "rule_overrides"),),
+    settings_environment=((env.RULE_OVERRIDES, "rule_overrides"),
+                          (env.REFERENCE_CURRENCY, "reference_currency"),
+                          (env.EXCHANGE_RATES, "exchange_rates")),
 )
 NOTIFY_TEAM = LambdaSpec(
     id="notify-team",

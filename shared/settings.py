@@ -12,8 +12,16 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from common.currencies import MINOR_UNITS
+from common.exchange_rates import (
+    DEFAULT_REFERENCE,
+    DEFAULT_TABLE,
+    ExchangeRateError,
+    exchange_rates,
+)
 from common.privacy import MASKED, REPORT_ACCOUNT_IDS
 
 from shared.lambdas import API_DURATION_BUDGET_SECONDS, LAMBDAS, PROCESS_TRANSACTION
@@ -65,6 +73,8 @@ class Settings:
     stream_batch_size: int
     stream_batch_window_seconds: int
     rule_overrides: str  # JSON object of rule thresholds and weights, validated ("{}": defaults)
+    reference_currency: str  # the currency of the amount thresholds (ISO 4217)
+    exchange_rates: str  # JSON object: units of each currency per 1 reference_currency
     report_account_ids: str  # masked, or full for the risk team's copy of the daily report
     waf: bool  # AWS WAF on the API stage
     account_id: str | None  # the only AWS account the layers deploy to; None: any
@@ -220,6 +230,36 @@ def _rule_overrides(raw: str) -> str:
     return json.dumps(json.loads(str(raw)), sort_keys=True)
 
 
+def _currency(raw: str) -> str:
+    code = str(raw).strip()
+    if code not in MINOR_UNITS:
+        raise ValueError("expected an ISO 4217 currency code (functions/common/currencies.json) "
+                         "such as EUR" + _did_you_mean(code, list(MINOR_UNITS)))
+    return code
+
+
+def _exchange_rates(raw: str) -> str:
+    """Canonical JSON text; the table is checked with the reference in _rate_problems."""
+    try:
+        table = json.loads(str(raw))
+    except ValueError:
+        raise ValueError('expected a JSON object of currency code → rate, e.g. '
+                         '{"EUR": 1, "JPY": 175.68}') from None
+    return json.dumps(table, sort_keys=True)
+
+
+def _rate_problems(values: Mapping[str, Any]) -> list[str]:
+    """The rate table against the reference currency, as detect-fraud will read them."""
+    reference, text = values["reference_currency"], values["exchange_rates"]
+    try:
+        # parse_float=Decimal, as detect-fraud parses it (exchange_rates_from_json).
+        exchange_rates(reference, json.loads(text, parse_float=Decimal))
+    except ExchangeRateError as error:
+        return [f"{NAMESPACE}:exchangeRates is invalid (with {NAMESPACE}:referenceCurrency = "
+                f"{reference}): {error}"]
+    return []
+
+
 _NAME_TEXT = _text(r"[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,255}",
                    "1 to 256 letters, digits, spaces or _.:/=+@- (an AWS tag value)")
 DEFAULT_RESERVED_CONCURRENCY = 100  # per function: the owner's figure
@@ -254,6 +294,11 @@ _KEYS: dict[str, tuple[str, Any, Callable[[str], Any]]] = {
     "streamBatchSize": ("stream_batch_size", 100, _integer(1, 10000)),
     "streamBatchWindowSeconds": ("stream_batch_window_seconds", 1, _integer(0, 300)),
     "ruleOverrides": ("rule_overrides", "{}", _rule_overrides),
+    # For risk thresholds only, not accounting: the ECB's rates of common.exchange_rates.PUBLISHED.
+    "referenceCurrency": ("reference_currency", DEFAULT_REFERENCE, _currency),
+    "exchangeRates": ("exchange_rates",
+                      json.dumps({code: float(rate) for code, rate in DEFAULT_TABLE.items()},
+                                 sort_keys=True), _exchange_rates),
     "reportAccountIds": ("report_account_ids", MASKED, _one_of(*REPORT_ACCOUNT_IDS)),
     "waf": ("waf", True, _boolean),
     "accountId": ("account_id", None, _text(r"\d{12}", "a 12-digit AWS account id")),
@@ -333,6 +378,8 @@ def parse_settings(raw: Mapping[str, Any], *, stack: str, region: str | None = N
                           f"{NAMESPACE}:environmentSuffix")
     if not errors:
         errors += _capacity_problems(values)
+    if {"reference_currency", "exchange_rates"} <= values.keys():
+        errors += _rate_problems(values)
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     values["stack"] = stack

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any
 
+from common.exchange_rates import DEFAULT_RATES, ExchangeRates, reference_amount
 from common.transaction import CLEAR, SUSPICIOUS
 
 HIGH_AMOUNT = "HIGH_AMOUNT"
@@ -26,9 +27,10 @@ _CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class RuleConfig:
-    """Thresholds and weights. Windows in seconds, amounts in the transaction's currency."""
+    """Thresholds and weights. Windows in seconds; high_amount in the reference currency, the
+    amount spike in the account's own amounts."""
 
-    high_amount: Decimal = Decimal(10_000)  # HIGH_AMOUNT when amount ≥ this
+    high_amount: Decimal = Decimal(10_000)  # HIGH_AMOUNT when the reference amount ≥ this
     high_amount_weight: int = 60
     velocity_count: int = 5  # VELOCITY for the 5th or later transaction …
     velocity_window_seconds: int = 60  # … of the account within this window (inclusive)
@@ -86,22 +88,39 @@ def without_rule(config: RuleConfig, code: str) -> RuleConfig:
     return replace(config, **{_WEIGHT_FIELD[code]: 0})
 
 
+def _high_amount(amount: Decimal, currency: str, config: RuleConfig,
+                 rates: ExchangeRates) -> Reason | None:
+    """HIGH_AMOUNT on the amount in the reference currency (as is when the table has no rate)."""
+    reference = reference_amount(amount, currency, rates)
+    compared = amount if reference is None else reference
+    if compared < config.high_amount:
+        return None
+    if reference is None:
+        seen = f"{amount} {currency} (no exchange rate for {currency}: compared as is)"
+    elif currency != rates.reference:
+        seen = f"{amount} {currency} = {reference} {rates.reference}"
+    else:
+        seen = str(amount)
+    return Reason(HIGH_AMOUNT, compared, config.high_amount, config.high_amount_weight,
+                  f"amount {seen} ≥ {config.high_amount}")
+
+
 def evaluate(transaction: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
-             config: RuleConfig) -> Verdict:
+             config: RuleConfig, rates: ExchangeRates = DEFAULT_RATES) -> Verdict:
     """Score ``transaction`` against the account's earlier transactions ``history``.
 
     Each mapping holds ``timestamp`` (epoch ms), ``amount`` (``Decimal``) and ``country``; the
-    transaction also ``merchantCategory``. ``history`` holds only transactions that come before
-    this one, in any order; the newest :attr:`RuleConfig.history_needed` are enough.
+    transaction also ``merchantCategory`` and ``currency`` (``rates`` convert its amount).
+    ``history`` holds only transactions that come before this one, in any order; the newest
+    :attr:`RuleConfig.history_needed` are enough.
     """
     history = sorted(history, key=lambda earlier: earlier["timestamp"])
     amount: Decimal = transaction["amount"]
     timestamp: int = transaction["timestamp"]
     reasons: list[Reason] = []
 
-    if amount >= config.high_amount:
-        reasons.append(Reason(HIGH_AMOUNT, amount, config.high_amount, config.high_amount_weight,
-                              f"amount {amount} ≥ {config.high_amount}"))
+    if high_amount := _high_amount(amount, transaction["currency"], config, rates):
+        reasons.append(high_amount)
 
     window_start = timestamp - config.velocity_window_seconds * 1000
     count = 1 + sum(1 for earlier in history if earlier["timestamp"] >= window_start)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
+from common.exchange_rates import DEFAULT_RATES, ExchangeRates
 from common.rules import RuleConfig, Verdict, evaluate
 
 Transaction = Mapping[str, Any]
@@ -22,7 +23,7 @@ order_key: Callable[[Transaction], tuple[Any, str]] = itemgetter("timestamp", "t
 
 
 def score(transaction: Transaction, history: Iterable[Transaction],
-          config: RuleConfig) -> Verdict:
+          config: RuleConfig, rates: ExchangeRates = DEFAULT_RATES) -> Verdict:
     """The verdict of ``transaction`` given ``history``, the account's transactions known now.
 
     Those after it (or the transaction itself) are ignored; the rules see the newest
@@ -31,4 +32,4 @@ def score(transaction: Transaction, history: Iterable[Transaction],
     boundary = order_key(transaction)
     earlier = [known for known in history if order_key(known) < boundary]
     earlier.sort(key=order_key)
-    return evaluate(transaction, earlier[-config.history_needed:], config)
+    return evaluate(transaction, earlier[-config.history_needed:], config, rates)

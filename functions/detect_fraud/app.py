@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from common import environment as env
 from common.alerts import Alert
 from common.clock import iso_now
+from common.exchange_rates import exchange_rates_from_json
 from common.metrics import (
     NAMESPACE,
     RULE_DIMENSION,
@@ -44,6 +45,8 @@ BY_ACCOUNT_INDEX = os.environ[env.BY_ACCOUNT_INDEX]
 STATS_TABLE = os.environ[env.STATS_TABLE]
 ALERTS_QUEUE_URL = os.environ[env.ALERTS_QUEUE_URL]
 RULES = rule_config_from_json(os.environ.get(env.RULE_OVERRIDES))  # bad overrides: no start
+RATES = exchange_rates_from_json(os.environ.get(env.REFERENCE_CURRENCY),
+                                 os.environ.get(env.EXCHANGE_RATES))  # the same
 SQS_BATCH_LIMIT = 10
 
 logger = Logger(service=SERVICE)
@@ -188,7 +191,7 @@ def score_batch(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
             continue
         for transaction, earlier in with_history(transactions, history, RULES.history_needed):
             analyses.append(Analysis(batch.sequence_of[order_key(transaction)],
-                                     transaction, score(transaction, earlier, RULES),
+                                     transaction, score(transaction, earlier, RULES, RATES),
                                      analysed_at))
     return analyses, unscored
 

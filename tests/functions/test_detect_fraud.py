@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError
-from common.environment import RULE_OVERRIDES
+from common.environment import EXCHANGE_RATES, REFERENCE_CURRENCY, RULE_OVERRIDES
 from common.rules import RuleConfig, evaluate
-from common.transaction import from_item
+from common.transaction import FRAUD_REASON_DETAILS, from_item
 
 from shared.outputs import DataOutputs
 from tests.functions.aws_calls import AwsCalls
@@ -369,4 +369,31 @@ def test_rule_overrides_from_the_environment_apply(detect_with_overrides, contex
     table = stored(session, outputs)
     assert (table["txn-00001"]["fraudStatus"], table["txn-00001"]["fraudScore"]) == (
         "SUSPICIOUS", 50)
+    assert table["txn-00002"]["fraudStatus"] == "CLEAR"
+
+
+@pytest.fixture
+def detect_in_yen(detect_app, monkeypatch):
+    """detect-fraud started with a yen reference currency, as the compute stack passes it."""
+    monkeypatch.setenv(REFERENCE_CURRENCY, "JPY")
+    monkeypatch.setenv(EXCHANGE_RATES, '{"JPY": 1, "EUR": 0.0057}')
+    importlib.reload(detect_app)
+    yield detect_app
+    monkeypatch.delenv(REFERENCE_CURRENCY)
+    monkeypatch.delenv(EXCHANGE_RATES)
+    importlib.reload(detect_app)
+
+
+def test_the_reference_currency_from_the_environment_applies(detect_in_yen, context, session,
+                                                             outputs):
+    """EUR 57 is JPY 10,000 at 0.0057: a HIGH_AMOUNT in yen terms; the item keeps its euros."""
+    items = [transaction(1, amount="57.00"), transaction(2, "acc-2", amount="56.99")]
+    store(session, outputs, items)
+    assert analyse(detect_in_yen, context, items) == []
+    table = stored(session, outputs)
+    [reason] = table["txn-00001"][FRAUD_REASON_DETAILS]
+    assert (reason["code"], reason["detail"]) == (
+        "HIGH_AMOUNT", "amount 57.00 EUR = 10000 JPY ≥ 10000")
+    assert (table["txn-00001"]["amount"], table["txn-00001"]["currency"]) == (
+        Decimal("57.00"), "EUR")
     assert table["txn-00002"]["fraudStatus"] == "CLEAR"

@@ -4,6 +4,7 @@ from dataclasses import fields
 from decimal import Decimal
 
 import pytest
+from common.exchange_rates import exchange_rates
 from common.rules import (
     _PARSERS,
     AMOUNT_SPIKE,
@@ -26,9 +27,9 @@ T = 1_714_564_800_000  # 2024-05-01T12:00:00Z
 DEFAULTS = RuleConfig()
 
 
-def txn(amount="20.00", timestamp=T, country="DE", mcc="5411"):
+def txn(amount="20.00", timestamp=T, country="DE", mcc="5411", currency="EUR"):
     return {"amount": Decimal(amount), "timestamp": timestamp, "country": country,
-            "merchantCategory": mcc}
+            "merchantCategory": mcc, "currency": currency}
 
 
 def codes(transaction, history=(), config=DEFAULTS):
@@ -185,3 +186,28 @@ def test_the_config_in_force_reads_back_as_the_same_overrides():
     overrides = as_overrides(config)
     assert (overrides["highAmount"], overrides["highRiskMccs"]) == (5000, ["7995"])
     assert rule_config(overrides) == config
+
+
+def test_high_amount_compares_the_amount_in_the_reference_currency():
+    assert HIGH_AMOUNT in codes(txn("15000", currency="EUR"))
+    assert HIGH_AMOUNT not in codes(txn("15000", currency="JPY"))  # 85.38 EUR of ramen
+
+
+def test_a_high_amount_in_another_currency_shows_both_amounts():
+    [reason] = evaluate(txn("15000.00", currency="USD"), [], DEFAULTS).reasons
+    assert (reason.value, reason.threshold) == (Decimal("13426.42"), Decimal(10000))
+    assert reason.detail == "amount 15000.00 USD = 13426.42 EUR ≥ 10000"
+
+
+def test_a_currency_without_a_rate_is_compared_as_is_and_says_so():
+    [reason] = evaluate(txn("10000", currency="XAF"), [], DEFAULTS).reasons
+    assert reason.value == Decimal(10000)
+    assert reason.detail == ("amount 10000 XAF (no exchange rate for XAF: compared as is) "
+                             "≥ 10000")
+
+
+def test_the_rates_given_are_the_rates_used():
+    rates = exchange_rates("JPY", {"JPY": 1, "EUR": Decimal("0.0057")})
+    assert evaluate(txn("15000", currency="JPY"), [], DEFAULTS, rates).codes == [HIGH_AMOUNT]
+    assert evaluate(txn("57.00", currency="EUR"), [], DEFAULTS, rates).codes == [HIGH_AMOUNT]
+    assert evaluate(txn("56.99", currency="EUR"), [], DEFAULTS, rates).codes == []

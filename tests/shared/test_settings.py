@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,8 @@ def test_defaults_follow_the_spec():
     assert settings.org is None
     assert settings.powertools_layer_arn is None  # the published layer of the pinned version
     assert settings.rule_overrides == "{}"
+    assert settings.reference_currency == "EUR"
+    assert json.loads(settings.exchange_rates)["JPY"] == 175.68
     assert (settings.waf, settings.account_id, settings.protect_data) == (True, None, False)
 
 
@@ -49,6 +52,7 @@ def test_every_key_is_read():
         "ruleOverrides": '{"velocityWeight": 40, "highAmount": 5000}',
         "reportAccountIds": "full",
         "waf": "false", "accountId": "123456789012", "protectData": "TRUE",
+        "referenceCurrency": "USD", "exchangeRates": '{"USD": 1, "EUR": 0.9}',
     }
     assert set(raw) == set(config_keys())
     settings = parse_settings(raw, stack="qa", region="us-west-2")
@@ -66,6 +70,8 @@ def test_every_key_is_read():
     assert settings.region == "us-west-2"
     assert settings.rule_overrides == '{"highAmount": 5000, "velocityWeight": 40}'
     assert settings.report_account_ids == "full"
+    assert (settings.reference_currency, settings.exchange_rates) == (
+        "USD", '{"EUR": 0.9, "USD": 1}')
     assert (settings.waf, settings.account_id, settings.protect_data) == (
         False, "123456789012", True)
 
@@ -104,6 +110,9 @@ def test_every_key_is_read():
     ("ruleOverrides", '{"highAmont": 1}', "unknown key 'highAmont'"),
     ("ruleOverrides", '{"velocityWeight": 500}', "velocityWeight = 500 is invalid"),
     ("ruleOverrides", "[1, 2]", "expected a JSON object"),
+    ("referenceCurrency", "EURO", "expected an ISO 4217 currency code (functions/common/"
+                                  "currencies.json) such as EUR; did you mean EUR?"),
+    ("exchangeRates", '{"EUR": 1', "expected a JSON object of currency code → rate"),
 ])
 def test_bad_value_names_the_key_and_what_it_accepts(key, value, accepted):
     with pytest.raises(ConfigError) as error:
@@ -220,3 +229,30 @@ def test_local_set_pairs_take_bare_fraud_keys_and_the_region():
         qualified_config(["aws:profile=ops"])
     with pytest.raises(ConfigError, match="--set takes KEY=VALUE"):
         qualified_config(["azCount"])
+
+
+@pytest.mark.parametrize(("raw", "problem"), [
+    ({"exchangeRates": '{"EUR": 1, "YEN": 150}'},
+     "'YEN' is not an ISO 4217 code (functions/common/currencies.json)"),
+    ({"exchangeRates": '{"EUR": 1, "JPY": -150}'}, "JPY: -150 is not a positive number"),
+    ({"exchangeRates": '{"EUR": 1.5, "JPY": 150}'},
+     "the reference currency EUR has the rate 1.5; it must be 1"),
+    ({"referenceCurrency": "USD"}, "the reference currency USD has the rate 1.1172"),
+    ({"referenceCurrency": "GBP", "exchangeRates": '{"EUR": 1.2}'},
+     "no rate for the reference currency GBP: give GBP the rate 1"),
+])
+def test_a_rate_table_is_checked_against_the_reference_currency(raw, problem):
+    with pytest.raises(ConfigError) as error:
+        parse_settings(raw, stack="dev")
+    message = str(error.value)
+    reference = raw.get("referenceCurrency", "EUR")
+    assert (f"fraud:exchangeRates is invalid (with fraud:referenceCurrency = {reference}): "
+            in message)
+    assert problem in message
+
+
+def test_a_rate_table_in_its_own_reference_currency_is_kept_canonical():
+    settings = parse_settings({"referenceCurrency": "USD",
+                               "exchangeRates": '{"USD":1,"JPY":150.5,"EUR":0.9}'}, stack="dev")
+    assert settings.reference_currency == "USD"
+    assert settings.exchange_rates == '{"EUR": 0.9, "JPY": 150.5, "USD": 1}'
