@@ -9,11 +9,13 @@ labelled counts. Detection reads an entity's days back and the backtest builds t
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from common.clock import utc_day
-from common.data_model import FEATURES_DAY, FEATURES_ENTITY
+from common.data_model import FEATURES_DAY, FEATURES_ENTITY, FEATURES_EXPIRES_AT
+from common.transaction import to_value
 
 ACCOUNT_PREFIX = "account#"
 MERCHANT_PREFIX = "merchant#"
@@ -25,6 +27,9 @@ LABELLED_GENUINE = "labelledGenuine"  # … and GENUINE
 
 # An item outlives the longest feature window (30 days) plus the label delay (7) with a margin.
 RETENTION_DAYS = 60
+# What a label counts in: the label's value → its counter.
+LABEL_COUNTERS = {"FRAUD": LABELLED_FRAUD, "GENUINE": LABELLED_GENUINE}
+_DAY_SECONDS = 86_400
 
 
 def account_entity(account_id: str) -> str:
@@ -44,6 +49,45 @@ def entities_of(transaction: Mapping[str, Any]) -> tuple[str, str]:
 def day_of(transaction: Mapping[str, Any]) -> str:
     """The ``day`` key (``YYYY-MM-DD``, UTC) a transaction counts in."""
     return utc_day(int(transaction["timestamp"]))
+
+
+def amount_of(transaction: Mapping[str, Any]) -> Decimal:
+    """What a transaction adds to ``amountSum``: its raw amount until the reference-currency
+    conversion exists (then converted here, the one place that decides it)."""
+    return Decimal(transaction["amount"])
+
+
+def expires_at(day: str) -> int:
+    """The TTL (epoch seconds) of a ``day``'s items: its end plus :data:`RETENTION_DAYS`."""
+    end = date.fromisoformat(day) + timedelta(days=1 + RETENTION_DAYS)
+    return (end - date(1970, 1, 1)).days * _DAY_SECONDS
+
+
+def update_action(table_name: str, entity: str, day: str,
+                  counters: Mapping[str, int | Decimal]) -> dict[str, Any]:
+    """An ``Update`` (as TransactWriteItems takes it) adding ``counters`` (attribute → delta,
+    negative to take away) to one entity-day, and setting the day's expiry."""
+    names = {f"#c{i}": name for i, name in enumerate(counters)}
+    values = {f":c{i}": to_value(Decimal(delta)) for i, delta in enumerate(counters.values())}
+    return {"Update": {
+        "TableName": table_name,
+        "Key": {FEATURES_ENTITY.name: {"S": entity}, FEATURES_DAY.name: {"S": day}},
+        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(names)))
+                            + " SET #expires = :expires",
+        "ExpressionAttributeNames": {**names, "#expires": FEATURES_EXPIRES_AT},
+        "ExpressionAttributeValues": {**values, ":expires": {"N": str(expires_at(day))}},
+    }}
+
+
+def label_counters(previous: str | None, label: str) -> dict[str, int]:
+    """How relabelling a transaction from ``previous`` (``None``: unlabelled) to ``label``
+    moves its day's labelled counts: one count moves, the same label moves none."""
+    if previous == label:
+        return {}
+    counters = {LABEL_COUNTERS[label]: 1}
+    if previous is not None:
+        counters[LABEL_COUNTERS[previous]] = -1
+    return counters
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ SERVICE = "detect-fraud"
 TRANSACTIONS_TABLE = os.environ[env.TRANSACTIONS_TABLE]
 BY_ACCOUNT_INDEX = os.environ[env.BY_ACCOUNT_INDEX]
 STATS_TABLE = os.environ[env.STATS_TABLE]
+FEATURES_TABLE = os.environ[env.FEATURES_TABLE]
 ALERTS_QUEUE_URL = os.environ[env.ALERTS_QUEUE_URL]
 RULES = rule_config_from_json(os.environ.get(env.RULE_OVERRIDES))  # bad overrides: no start
 RATES = exchange_rates_from_json(os.environ.get(env.REFERENCE_CURRENCY),
@@ -53,7 +54,7 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 dynamodb = boto3.client("dynamodb")
 sqs = boto3.client("sqs")
-writer = VerdictWriter(dynamodb, TRANSACTIONS_TABLE, STATS_TABLE, logger)
+writer = VerdictWriter(dynamodb, TRANSACTIONS_TABLE, STATS_TABLE, FEATURES_TABLE, logger)
 
 _REQUIRED = {"transactionId": str, "accountId": str, "currency": str, "country": str,
              "merchantId": str}

@@ -1,10 +1,12 @@
 """Write verdicts and the day's aggregates together, exactly once per transaction.
 
-Each chunk of verdicts and the ``ADD`` increments they make to the stats items commit in one
-``TransactWriteItems``: a verdict is conditioned on ``fraudStatus = PENDING``, so either a
-record's verdict and its counts are both written or neither is. A replayed record fails its
-condition; DynamoDB then cancels the whole chunk and names the records already analysed (with
-their stored item, ``ALL_OLD``), which are set aside while the rest is retried without them.
+Each chunk of verdicts and the ``ADD`` increments they make to the stats items and to their
+accounts' and merchants' days in the features table (``common.entity_days``, combined per
+entity-day) commit in one ``TransactWriteItems``: a verdict is conditioned on
+``fraudStatus = PENDING``, so either a record's verdict and its counts are both written or
+neither is. A replayed record fails its condition; DynamoDB then cancels the whole chunk and
+names the records already analysed (with their stored item, ``ALL_OLD``), which are set aside
+while the rest is retried without them.
 Counting is therefore exact whatever point a crashed invocation had reached.
 """
 
@@ -12,10 +14,12 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
+from common import entity_days
 from common.clock import utc_day
 from common.data_model import FLAGGED_DAY
 from common.rules import Verdict
@@ -33,7 +37,9 @@ from common.transaction import (
     to_value,
 )
 
-CHUNK_SIZE = 25  # verdicts per transaction, plus at most as many stats items: ≤ 100 actions
+# Verdicts per transaction: each adds at most one stats item and two entity-days (its account's
+# and its merchant's), so a chunk is at most 4 x 25 = 100 actions, DynamoDB's limit.
+CHUNK_SIZE = 25
 RETRIES = 3  # for transient cancellations (a concurrent transaction on the same stats item)
 _TRANSIENT = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
@@ -88,10 +94,11 @@ class WriteOutcome:
 
 class VerdictWriter:
     def __init__(self, dynamodb: Any, transactions_table: str, stats_table: str,
-                 logger: Logger) -> None:
+                 features_table: str, logger: Logger) -> None:
         self.dynamodb = dynamodb
         self.transactions_table = transactions_table
         self.stats_table = stats_table
+        self.features_table = features_table
         self.logger = logger
 
     def write(self, analyses: list[Analysis], shard: int) -> WriteOutcome:
@@ -103,14 +110,23 @@ class VerdictWriter:
 
     def _actions(self, analyses: list[Analysis], shard: int) -> list[dict[str, Any]]:
         deltas: dict[tuple[str, str], StatsDelta] = defaultdict(StatsDelta)
+        # (entity, day) → [transactions, amountSum]: a busy merchant is one action per chunk.
+        days: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
         for analysis in analyses:
             transaction = analysis.transaction
             deltas[stats_key(transaction["timestamp"], shard)].add(
                 transaction["currency"], transaction["amount"],
                 analysis.verdict.status == SUSPICIOUS, analysis.verdict.codes)
+            for entity in entity_days.entities_of(transaction):
+                totals = days[entity, entity_days.day_of(transaction)]
+                totals[0] += 1
+                totals[1] += entity_days.amount_of(transaction)
         return [analysis.update(self.transactions_table) for analysis in analyses] + [
             {"Update": update_action(self.stats_table, key, delta)}
-            for key, delta in deltas.items()]
+            for key, delta in deltas.items()] + [
+            entity_days.update_action(self.features_table, entity, day, {
+                entity_days.TRANSACTIONS: count, entity_days.AMOUNT_SUM: amount})
+            for (entity, day), (count, amount) in days.items()]
 
     def _commit(self, pending: list[Analysis], shard: int, outcome: WriteOutcome) -> None:
         retries = RETRIES

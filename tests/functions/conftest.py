@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import moto  # before any handler module: clients created afterwards are mocked
 import pytest
-from common.data_model import STATS_DAY, STATS_HOUR_SHARD
+from common.data_model import FEATURES_DAY, FEATURES_ENTITY, STATS_DAY, STATS_HOUR_SHARD
 from common.environment import RULE_OVERRIDES
 
 from local_mode.emulator import speed_up_dynamodb
@@ -94,11 +94,13 @@ def empty_data_layer(session: boto3.session.Session, outputs: dict[str, str]) ->
         # transaction: a new table, rebuilt by the helper, keeps the tests fast.
         dynamodb.delete_table(TableName=transactions)
         provision_data_layer(SUFFIX, session)
-    stats_table = outputs[DataOutputs.STATS_TABLE_NAME]
-    for page in dynamodb.get_paginator("scan").paginate(TableName=stats_table):
-        for item in page["Items"]:
-            dynamodb.delete_item(TableName=stats_table, Key={
-                name: item[name] for name in (STATS_DAY.name, STATS_HOUR_SHARD.name)})
+    for table, keys in ((outputs[DataOutputs.STATS_TABLE_NAME], (STATS_DAY, STATS_HOUR_SHARD)),
+                        (outputs[DataOutputs.FEATURES_TABLE_NAME],
+                         (FEATURES_ENTITY, FEATURES_DAY))):
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=table,
+                                     Key={key.name: item[key.name] for key in keys})
     sqs = session.client("sqs")
     for url in (DataOutputs.ALERTS_QUEUE_URL, DataOutputs.ALERTS_DLQ_URL,
                 DataOutputs.ANALYSIS_DLQ_URL):

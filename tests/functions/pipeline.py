@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from common import json_codec
+from common.entity_days import EntityDay
 from common.stats import DayTotals
 from common.transaction import from_item, is_id_guard, to_item
 
@@ -70,6 +71,21 @@ def stats_items(session, outputs: Mapping[str, str], day: str = DAY) -> list[dic
 
 def day_totals(session, outputs: Mapping[str, str], day: str = DAY) -> DayTotals:
     return DayTotals.from_items(stats_items(session, outputs, day))
+
+
+def entity_days(session, outputs: Mapping[str, str]) -> dict[tuple[str, str], EntityDay]:
+    """Every item of the features table, by (entity, day)."""
+    table = outputs[DataOutputs.FEATURES_TABLE_NAME]
+    pages = session.client("dynamodb").get_paginator("scan").paginate(TableName=table)
+    days = [EntityDay.from_item(from_item(item)) for page in pages for item in page["Items"]]
+    return {(day.entity, day.day): day for day in days}
+
+
+def features_items(session, outputs: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The features table's raw items (plain values), expiry included."""
+    table = outputs[DataOutputs.FEATURES_TABLE_NAME]
+    pages = session.client("dynamodb").get_paginator("scan").paginate(TableName=table)
+    return [from_item(item) for page in pages for item in page["Items"]]
 
 
 def receive_all(session, queue_url: str) -> list[dict[str, Any]]:

@@ -20,6 +20,8 @@ from tests.functions.pipeline import (
     T0,
     analyse,
     day_totals,
+    entity_days,
+    features_items,
     queued_alerts,
     stats_items,
     store,
@@ -397,3 +399,63 @@ def test_the_reference_currency_from_the_environment_applies(detect_in_yen, cont
     assert (table["txn-00001"]["amount"], table["txn-00001"]["currency"]) == (
         Decimal("57.00"), "EUR")
     assert table["txn-00002"]["fraudStatus"] == "CLEAR"
+
+
+def test_each_transaction_adds_to_its_account_and_merchant_day(detect_app, context, session,
+                                                               outputs):
+    next_day = T0 + 12 * 3_600_000  # 2024-05-02T00:00:00Z
+    items = [transaction(1, "acc-1", "10.50"), transaction(2, "acc-1", "4.25"),
+             transaction(3, "acc-2", "1.00", timestamp=next_day)]
+    store(session, outputs, items)
+    assert analyse(detect_app, context, items) == []
+    days = entity_days(session, outputs)
+    assert {key: (day.transactions, day.amount_sum, day.labelled_fraud, day.labelled_genuine)
+            for key, day in days.items()} == {
+        ("account#acc-1", DAY): (2, Decimal("14.75"), 0, 0),
+        ("account#acc-2", "2024-05-02"): (1, Decimal("1.00"), 0, 0),
+        ("merchant#m-1", DAY): (1, Decimal("10.50"), 0, 0),
+        ("merchant#m-2", DAY): (1, Decimal("4.25"), 0, 0),
+        ("merchant#m-3", "2024-05-02"): (1, Decimal("1.00"), 0, 0),
+    }
+    # Expiry: the day's end plus RETENTION_DAYS (2024-05-02 + 60 days = 2024-07-01T00:00Z).
+    expiry = {(item["entity"], item["day"]): int(item["expiresAt"])
+              for item in features_items(session, outputs)}
+    assert expiry[("account#acc-1", DAY)] == 1_719_792_000
+    assert expiry[("account#acc-2", "2024-05-02")] == 1_719_792_000 + 86_400
+
+
+def test_a_replayed_batch_adds_nothing_to_the_entity_days(detect_app, context, session,
+                                                          outputs, on_call):
+    items = [transaction(n, f"acc-{n % 3}", "20.00") for n in range(40)]
+    store(session, outputs, items)
+    calls = Counter()
+
+    def crash_on_second_chunk(**_):
+        calls["write"] += 1
+        if calls["write"] == 2:
+            raise Crash
+
+    on_call(detect_app.dynamodb, "dynamodb.TransactWriteItems", crash_on_second_chunk)
+    with pytest.raises(Crash):
+        analyse(detect_app, context, items)
+    assert analyse(detect_app, context, items) == []
+    assert analyse(detect_app, context, items) == []  # and once more, all of it a replay
+    days = entity_days(session, outputs)
+    accounts = {key: day for key, day in days.items() if key[0].startswith("account#")}
+    assert {key[0]: day.transactions for key, day in accounts.items()} == {
+        "account#acc-0": 14, "account#acc-1": 13, "account#acc-2": 13}
+    assert sum(day.transactions for key, day in days.items()
+               if key[0].startswith("merchant#")) == 40
+    assert sum(day.amount_sum for day in accounts.values()) == Decimal("800.00")
+
+
+def test_a_chunk_of_distinct_accounts_merchants_and_hours_fits_one_transaction(
+        detect_app, context, session, outputs):
+    """25 verdicts, 25 stats items and 50 entity-days: exactly DynamoDB's 100 actions."""
+    items = [{**transaction(n, f"acc-{n}", timestamp=T0 + n * 3_600_000),
+              "merchantId": f"shop-{n}"} for n in range(25)]
+    store(session, outputs, items)
+    with AwsCalls(detect_app.dynamodb, detect_app.sqs) as calls:
+        assert analyse(detect_app, context, items) == []
+    assert calls["DynamoDB.TransactWriteItems"] == 1
+    assert len(entity_days(session, outputs)) == 50
