@@ -44,8 +44,9 @@ PROCESS_TRANSACTION = LambdaSpec(
     id="process-transaction",
     package="process_transaction",
     timeout_seconds=15,  # well under API Gateway's 29 s integration limit
-    description="Validates and stores transactions (POST/GET /transactions)",
-    environment=((env.TRANSACTIONS_TABLE, DataOutputs.TRANSACTIONS_TABLE_NAME),),
+    description="Validates and stores transactions and their labels (/transactions)",
+    environment=((env.TRANSACTIONS_TABLE, DataOutputs.TRANSACTIONS_TABLE_NAME),
+                 (env.FEATURES_TABLE, DataOutputs.FEATURES_TABLE_NAME)),
 )
 # The mean duration process-transaction is sized for: one or two DynamoDB calls of about 10 ms
 # in-region and a few ms of its own work (bench/results.md), with room for cold starts. By

@@ -15,7 +15,7 @@ from typing import Any
 
 from common.clock import utc_day
 from common.data_model import FEATURES_DAY, FEATURES_ENTITY, FEATURES_EXPIRES_AT
-from common.transaction import to_value
+from common.transaction import FRAUD, GENUINE, to_value
 
 ACCOUNT_PREFIX = "account#"
 MERCHANT_PREFIX = "merchant#"
@@ -28,7 +28,7 @@ LABELLED_GENUINE = "labelledGenuine"  # … and GENUINE
 # An item outlives the longest feature window (30 days) plus the label delay (7) with a margin.
 RETENTION_DAYS = 60
 # What a label counts in: the label's value → its counter.
-LABEL_COUNTERS = {"FRAUD": LABELLED_FRAUD, "GENUINE": LABELLED_GENUINE}
+LABEL_COUNTERS = {FRAUD: LABELLED_FRAUD, GENUINE: LABELLED_GENUINE}
 _DAY_SECONDS = 86_400
 
 

@@ -2,7 +2,8 @@
 
 Powertools adds a ``service`` dimension to every metric of a function's ``Metrics`` object,
 valued with the function's id (``shared.lambdas`` ``LambdaSpec.id``, e.g. ``detect-fraud``).
-:data:`RULE_HITS` is emitted on its own, one metric per rule code in :data:`RULE_DIMENSION`;
+:data:`RULE_HITS` is emitted on its own, one metric per rule code in :data:`RULE_DIMENSION`
+(and :data:`LABELS_RECORDED` per label, FRAUD or GENUINE, in :data:`LABEL_DIMENSION`);
 in Lambda it carries the ``service`` dimension too, because the compute stack sets
 ``POWERTOOLS_SERVICE_NAME`` (the dashboard charts it with both).
 """
@@ -11,10 +12,12 @@ NAMESPACE = "FraudDetection"
 
 SERVICE_DIMENSION = "service"
 RULE_DIMENSION = "rule"
+LABEL_DIMENSION = "label"
 
 # process-transaction
 TRANSACTIONS_ACCEPTED = "TransactionsAccepted"  # new transactions stored (201)
 TRANSACTIONS_REJECTED = "TransactionsRejected"  # invalid requests (400)
+LABELS_RECORDED = "LabelsRecorded"  # labels written (replays not counted), per LABEL_DIMENSION
 # detect-fraud
 TRANSACTIONS_ANALYSED = "TransactionsAnalysed"  # verdicts written (replays not counted)
 TRANSACTIONS_FLAGGED = "TransactionsFlagged"  # of which SUSPICIOUS

@@ -26,12 +26,20 @@ ANALYZED_AT = "analyzedAt"
 # notify-team's claim on the alert (epoch ms, until it expires), then the digest's confirmation.
 ALERT_CLAIMED_AT = "alertClaimedAt"  # internal
 NOTIFIED_AT = "notifiedAt"  # set once a digest holding the alert was published (internal)
+# What PUT /transactions/{id}/label records (the body's label, source and note).
+LABEL = "label"
+LABEL_SOURCE = "labelSource"
+LABEL_NOTE = "labelNote"
+LABELLED_AT = "labelledAt"
+FRAUD = "FRAUD"
+GENUINE = "GENUINE"
 
 # The client's fields, in the order of the JSON schema.
 CLIENT_FIELDS = (TRANSACTION_ID.name, ACCOUNT_ID.name, "amount", "currency", "merchantId",
                  "merchantCategory", TIMESTAMP.name, "country", "channel")
 # What the API returns: the OpenAPI document's StoredTransaction (a test holds them equal).
-PUBLIC_FIELDS = (*CLIENT_FIELDS, FRAUD_STATUS, FRAUD_SCORE, FRAUD_REASONS, ANALYZED_AT)
+PUBLIC_FIELDS = (*CLIENT_FIELDS, FRAUD_STATUS, FRAUD_SCORE, FRAUD_REASONS, ANALYZED_AT,
+                 LABEL, LABEL_SOURCE, LABEL_NOTE, LABELLED_AT)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -1,4 +1,5 @@
-"""The POST /transactions body: the one JSON schema, plus the rules a schema cannot state.
+"""The POST /transactions and PUT …/label bodies: their JSON schemas, plus the rules a schema
+cannot state.
 
 The schema (``transaction.schema.json``, draft 4, which API Gateway also enforces) decides
 types, patterns and ranges; this module adds what it does not state: an active ISO 4217
@@ -40,6 +41,9 @@ NOT_UTF8 = "is not valid UTF-8 text"
 MIN_TIMESTAMP_MS = 946_684_800_000
 
 _validate_document = fastjsonschema.compile(SCHEMA)
+LABEL_SCHEMA: dict[str, Any] = json.loads(
+    Path(__file__).with_name("label.schema.json").read_text(encoding="utf-8"))
+_validate_label = fastjsonschema.compile(LABEL_SCHEMA)
 
 
 class FieldError(NamedTuple):
@@ -90,15 +94,11 @@ def request_body(body: str | None, base64_encoded: bool) -> str | None:
                              [FieldError("body", NOT_UTF8)]) from None
 
 
-def parse_transaction(body: str | None, now_ms: int) -> dict[str, Any]:
-    """The client's transaction from the request body, amounts as ``Decimal``.
-
-    Raises :class:`InvalidRequest` naming every bad field. ``timestamp`` and ``transactionId``
-    are left out when the client did not send them.
-    """
+def _json_object(body: str | None, what: str) -> dict[str, Any]:
+    """The request body as a JSON object, numbers as ``Decimal``; ``what`` it should hold."""
     if body is None or not body.strip():
         raise InvalidRequest("The request body is required",
-                             [FieldError("body", "send the transaction as a JSON object")])
+                             [FieldError("body", f"send the {what} as a JSON object")])
     if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise InvalidRequest("The request body is too large",
                              [FieldError("body", f"must be at most {MAX_BODY_BYTES} bytes")])
@@ -110,7 +110,56 @@ def parse_transaction(body: str | None, now_ms: int) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InvalidRequest("The request body must be a JSON object",
                              [FieldError("body", "must be a JSON object")])
-    return validate_document(document, now_ms)
+    return document
+
+
+def parse_transaction(body: str | None, now_ms: int) -> dict[str, Any]:
+    """The client's transaction from the request body, amounts as ``Decimal``.
+
+    Raises :class:`InvalidRequest` naming every bad field. ``timestamp`` and ``transactionId``
+    are left out when the client did not send them.
+    """
+    return validate_document(_json_object(body, "transaction"), now_ms)
+
+
+def parse_label(body: str | None) -> dict[str, str]:
+    """The label body (``label``, ``source``, maybe ``note``); :class:`InvalidRequest` naming
+    every bad field, the note refused when it holds a card number or control characters."""
+    document = _json_object(body, "label")
+    properties = LABEL_SCHEMA["properties"]
+    try:
+        _validate_label(document)
+    except fastjsonschema.JsonSchemaValueException:
+        errors = [FieldError(name, "is not a known field; accepted: " + ", ".join(properties))
+                  for name in document if name not in properties]
+        errors += [FieldError(name, "is required") for name in LABEL_SCHEMA["required"]
+                   if name not in document]
+        errors += [FieldError(name, message) for name, value in document.items()
+                   if name in properties
+                   for message in [_label_field_error(name, value)] if message]
+        raise InvalidRequest("Invalid label", errors) from None
+    note = document.get("note")
+    if note is not None:
+        error = _text_error("note", note)
+        if error is None and contains_card_number(note):
+            error = FieldError("note", CARD_NUMBER)
+        if error:
+            raise InvalidRequest("Invalid label", [error])
+    return document
+
+
+@cache
+def _label_field_validator(name: str) -> Callable[[Any], Any]:
+    return fastjsonschema.compile({"$schema": LABEL_SCHEMA["$schema"],
+                                   **LABEL_SCHEMA["properties"][name]})
+
+
+def _label_field_error(name: str, value: Any) -> str | None:
+    try:
+        _label_field_validator(name)(value)
+    except fastjsonschema.JsonSchemaValueException as error:
+        return error.message.removeprefix("data ").strip()
+    return None
 
 
 def validate_document(document: dict[str, Any], now_ms: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""POST /transactions stores a transaction once; GET /transactions/{id} reads it back.
+"""POST /transactions stores a transaction once; GET /transactions/{id} reads it back;
+PUT /transactions/{id}/label records what it turned out to be (``labels``).
 
 Idempotency: one client ``transactionId`` is one transaction, whatever the concurrency. The
 table's key is (transactionId, timestamp) and a client may retry with another timestamp, or
@@ -25,7 +26,7 @@ import uuid
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,11 +35,18 @@ from common import environment as env
 from common import json_codec
 from common.clock import now_ms
 from common.data_model import ID_GUARD_TIMESTAMP, TIMESTAMP, TRANSACTION_ID
-from common.metrics import NAMESPACE, TRANSACTIONS_ACCEPTED, TRANSACTIONS_REJECTED
+from common.metrics import (
+    LABEL_DIMENSION,
+    LABELS_RECORDED,
+    NAMESPACE,
+    TRANSACTIONS_ACCEPTED,
+    TRANSACTIONS_REJECTED,
+)
 from common.privacy import mask_account
 from common.transaction import (
     CLIENT_FIELDS,
     FRAUD_STATUS,
+    LABEL,
     PENDING,
     from_item,
     id_guard_key,
@@ -48,15 +56,21 @@ from common.transaction import (
 from common.validation import (
     FieldError,
     InvalidRequest,
+    parse_label,
     parse_transaction,
     request_body,
     validate_transaction_id,
 )
 
+from process_transaction import labels
+
 SERVICE = "process-transaction"
 TRANSACTIONS_TABLE = os.environ[env.TRANSACTIONS_TABLE]
+FEATURES_TABLE = os.environ[env.FEATURES_TABLE]
 # Another request's transaction on the same guard was still in flight: try again, briefly.
 CONFLICT_RETRIES = 3
+# A label judged again after a concurrent label changed it first (or a transaction conflict).
+LABEL_ATTEMPTS = 5
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
@@ -133,6 +147,40 @@ def get_transaction(transaction_id: str) -> Response:
     return _json(200, public_view(stored))
 
 
+@app.put("/transactions/<transaction_id>/label")
+def label_transaction(transaction_id: str) -> Response:
+    validate_transaction_id(transaction_id, field="id")
+    event = app.current_event
+    body = parse_label(request_body(event.body, event.is_base64_encoded))
+    for attempt in range(LABEL_ATTEMPTS):
+        stored = _find(transaction_id)
+        if stored is None:
+            return _error(404, f"No transaction has the id {transaction_id}")
+        if labels.unchanged(stored, body):
+            logger.info("Label replayed", extra={"transactionId": transaction_id})
+            return _json(200, public_view(stored))
+        item = labels.labelled(stored, body)
+        try:
+            dynamodb.transact_write_items(TransactItems=labels.actions(
+                TRANSACTIONS_TABLE, FEATURES_TABLE, stored, item, now_ms() // 1000))
+        except dynamodb.exceptions.TransactionCanceledException as error:
+            codes = {reason.get("Code") for reason in error.response["CancellationReasons"]}
+            if not codes & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise
+            # Another label got in first: judge this one against what it stored.
+            time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311
+            continue
+        with single_metric(name=LABELS_RECORDED, unit=MetricUnit.Count, value=1,
+                           namespace=NAMESPACE) as metric:
+            metric.add_dimension(name=LABEL_DIMENSION, value=item[LABEL])
+        logger.info("Transaction labelled", extra={
+            "transactionId": transaction_id, "label": item[LABEL],
+            "previous": stored.get(LABEL)})
+        return _json(200, public_view(item))
+    raise RuntimeError(f"the label of {transaction_id} kept changing under {LABEL_ATTEMPTS} "
+                       "attempts")
+
+
 def _find(transaction_id: str) -> dict[str, Any] | None:
     """The stored transaction with this id (one strongly consistent read), else ``None``.
 
@@ -175,7 +223,7 @@ def invalid_request(error: InvalidRequest) -> Response:
 def not_found(_: Exception) -> Response:
     # API Gateway only forwards the two routes; a path the id route cannot match is a bad id.
     event = app.current_event
-    if event.http_method == "GET" and event.path.startswith("/transactions/"):
+    if event.http_method in ("GET", "PUT") and event.path.startswith("/transactions/"):
         return invalid_request(InvalidRequest("Invalid transaction id", [
             FieldError("id", "must be 1 to 64 of A-Z, a-z, 0-9, _ and -")]))
     return _error(404, "No such resource")

@@ -13,9 +13,9 @@ STREAM_ARN = ("arn:aws:dynamodb:us-east-2:123456789012:table/dynamodb-transactio
 
 def api_event(method: str, path: str, body: str | None = None, *,
               path_parameters: dict[str, str] | None = None, base64_body: bool = False,
-              request_id: str | None = None) -> dict[str, Any]:
+              request_id: str | None = None, resource: str | None = None) -> dict[str, Any]:
     """An API Gateway REST proxy integration event (payload format 1.0)."""
-    resource = "/transactions/{id}" if path_parameters else path
+    resource = resource or ("/transactions/{id}" if path_parameters else path)
     if base64_body and body is not None:
         body = base64.b64encode(body.encode()).decode()
     return {
