@@ -19,6 +19,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OPENAPI_PATH = REPO_ROOT / "api" / "openapi.yaml"
 TRANSACTION_SCHEMA_PATH = REPO_ROOT / "functions" / "common" / "transaction.schema.json"
+LABEL_SCHEMA_PATH = REPO_ROOT / "functions" / "common" / "label.schema.json"
 
 
 @cache

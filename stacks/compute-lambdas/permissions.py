@@ -69,6 +69,7 @@ def function_grants(
     """The complete permission set of one function."""
     table = data[DataOutputs.TRANSACTIONS_TABLE_ARN]
     stats_table = data[DataOutputs.STATS_TABLE_ARN]
+    features_table = data[DataOutputs.FEATURES_TABLE_ARN]
     key = data[DataOutputs.KMS_KEY_ARN]
 
     def index(name_output: str) -> pulumi.Output:
@@ -93,6 +94,10 @@ def function_grants(
             # TransactWriteItems (whose Puts IAM checks as PutItem); Query: GET by id and the
             # replay lookup.
             Grant("StoreAndReadTransactions", ("dynamodb:PutItem", "dynamodb:Query"), (table,)),
+            # PUT .../label: the label and its days' labelled counts in one TransactWriteItems
+            # (whose Updates IAM checks as UpdateItem).
+            Grant("LabelTransactionsAndCountLabels", ("dynamodb:UpdateItem",),
+                  (table, features_table)),
             # Decrypt: the environment variables and the table, both under the project key.
             Grant("UseProjectKey", ("kms:Decrypt",), (key,)),
         ],
@@ -105,8 +110,12 @@ def function_grants(
             Grant("ListTransactionStreams", ("dynamodb:ListStreams",), ("*",)),
             Grant("ReadAccountHistory", ("dynamodb:Query",),
                   (index(DataOutputs.BY_ACCOUNT_INDEX_NAME),)),
-            # The verdicts and the day's aggregates commit together (TransactWriteItems).
-            Grant("WriteVerdictsAndAggregates", ("dynamodb:UpdateItem",), (table, stats_table)),
+            # The verdicts, the day's aggregates and the entity-days commit together
+            # (TransactWriteItems).
+            Grant("WriteVerdictsAndAggregates", ("dynamodb:UpdateItem",),
+                  (table, stats_table, features_table)),
+            # The features detection scores with: an account's and a merchant's recent days.
+            Grant("ReadEntityDays", ("dynamodb:Query",), (features_table,)),
             Grant("QueueAlerts", ("sqs:SendMessage",), (data[DataOutputs.ALERTS_QUEUE_ARN],)),
             # The stream mapping's on-failure destination sends with the function's role.
             Grant("SendFailedBatchesToDeadLetterQueue", ("sqs:SendMessage",),

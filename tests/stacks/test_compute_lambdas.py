@@ -56,6 +56,7 @@ def expected_permissions(function_id: str, data: dict, network: dict,
     """What each function may do, written out independently of the stack's permission table."""
     table = data[DataOutputs.TRANSACTIONS_TABLE_ARN]
     stats = data[DataOutputs.STATS_TABLE_ARN]
+    features = data[DataOutputs.FEATURES_TABLE_ARN]
     key = data[DataOutputs.KMS_KEY_ARN]
     pairs = {("logs:CreateLogStream", f"{log_group_arn}:*"),
              ("logs:PutLogEvents", f"{log_group_arn}:*")}
@@ -69,7 +70,9 @@ def expected_permissions(function_id: str, data: dict, network: dict,
     pairs |= {("ec2:DescribeNetworkInterfaces", "*"), ("ec2:DescribeSubnets", "*")}
     by_function = {
         "process-transaction": {
-            ("dynamodb:PutItem", table), ("dynamodb:Query", table), ("kms:Decrypt", key)},
+            ("dynamodb:PutItem", table), ("dynamodb:Query", table),
+            ("dynamodb:UpdateItem", table), ("dynamodb:UpdateItem", features),
+            ("kms:Decrypt", key)},
         "detect-fraud": {
             ("dynamodb:DescribeStream", data[DataOutputs.TRANSACTIONS_STREAM_ARN]),
             ("dynamodb:GetRecords", data[DataOutputs.TRANSACTIONS_STREAM_ARN]),
@@ -77,6 +80,7 @@ def expected_permissions(function_id: str, data: dict, network: dict,
             ("dynamodb:ListStreams", "*"),
             ("dynamodb:Query", f"{table}/index/{data[DataOutputs.BY_ACCOUNT_INDEX_NAME]}"),
             ("dynamodb:UpdateItem", table), ("dynamodb:UpdateItem", stats),
+            ("dynamodb:UpdateItem", features), ("dynamodb:Query", features),
             ("sqs:SendMessage", data[DataOutputs.ALERTS_QUEUE_ARN]),
             ("sqs:SendMessage", data[DataOutputs.ANALYSIS_DLQ_ARN]),
             ("kms:Decrypt", key), ("kms:GenerateDataKey", key)},

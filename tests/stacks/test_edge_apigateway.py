@@ -12,6 +12,7 @@ from pulumi.runtime import rpc
 from shared import api_document
 from shared.api_document import (
     GATEWAY_RESPONSES,
+    LABEL_SCHEMA_PATH,
     load_openapi,
     operations,
     render_for_api_gateway,
@@ -40,7 +41,8 @@ ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 
-ROUTES = {("POST", "/transactions"), ("GET", "/transactions/{id}")}
+ROUTES = {("POST", "/transactions"), ("GET", "/transactions/{id}"),
+          ("PUT", "/transactions/{id}/label")}
 
 
 def imported_document(edge: ProgramRun) -> dict:
@@ -70,7 +72,7 @@ def test_the_api_is_regional_tls12_and_imported_from_the_rendered_document(chain
         api_function(chain)[ComputeOutputs.INVOKE_ARN], settings.api_auth)
 
 
-def test_both_routes_and_nothing_else_are_served(chain):
+def test_the_three_routes_and_nothing_else_are_served(chain):
     assert {(method, path) for method, path, _ in operations(imported_document(chain[EDGE]))} \
         == ROUTES
 
@@ -78,6 +80,7 @@ def test_both_routes_and_nothing_else_are_served(chain):
 @pytest.mark.parametrize(("method", "path", "validates_body"), [
     ("POST", "/transactions", True),
     ("GET", "/transactions/{id}", False),
+    ("PUT", "/transactions/{id}/label", True),
 ])
 def test_each_route_proxies_to_process_transaction_behind_its_validator(
         chain, method, path, validates_body):
@@ -119,6 +122,18 @@ def test_the_body_model_is_the_transaction_schema(chain):
     # unknown fields (with the same schema, whole).
     assert schema.pop("additionalProperties") is False
     assert document["components"]["schemas"]["Transaction"] == schema
+
+
+def test_the_label_body_model_is_the_label_schema(chain):
+    document = imported_document(chain[EDGE])
+    request_body = document["paths"]["/transactions/{id}/label"]["put"]["requestBody"]
+    assert request_body["required"] is True
+    assert request_body["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Label"}}}
+    schema = json.loads(LABEL_SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert schema.pop("$schema") == "http://json-schema.org/draft-04/schema#"
+    assert schema.pop("additionalProperties") is False
+    assert document["components"]["schemas"]["Label"] == schema
 
 
 def test_methods_require_sigv4_by_default_and_an_api_key_when_configured(chain, configuration):
@@ -185,13 +200,14 @@ def test_every_method_is_throttled_from_config_metered_and_logs_errors_only(chai
     }
 
 
-def test_api_gateway_may_invoke_the_function_only_through_this_apis_two_routes(chain):
+def test_api_gateway_may_invoke_the_function_only_through_this_apis_three_routes(chain):
     edge = chain[EDGE]
     execution_arn = edge.one(REST_API).state["executionArn"]
     permissions = edge.of_type(PERMISSION)
     assert sorted(p.inputs["sourceArn"] for p in permissions) == [
         f"{execution_arn}/v1/GET/transactions/*",
         f"{execution_arn}/v1/POST/transactions",
+        f"{execution_arn}/v1/PUT/transactions/*/label",
     ]
     for permission in permissions:
         assert permission.inputs["action"] == "lambda:InvokeFunction"
