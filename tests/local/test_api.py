@@ -55,7 +55,7 @@ def test_get_of_an_unknown_id_is_404_and_a_bad_id_400(local):
 
 
 NO_ROUTE = ("Missing credentials, or no route matches this method and path; the routes are "
-            "POST /v1/transactions and GET /v1/transactions/{id}")
+            "POST /v1/transactions, GET /v1/transactions/{id} and PUT /v1/transactions/{id}/label")
 
 
 def test_what_no_route_matches_gets_api_gateways_403_saying_where_the_routes_are(local):

@@ -13,11 +13,17 @@ VALID = {"accountId": "acct-1", "amount": 10.5, "currency": "EUR", "merchantId":
 
 def test_routes_and_validators_come_from_the_document():
     table = {(route.method, route.resource): route for route in routes(load_openapi())}
-    assert set(table) == {("POST", "/transactions"), ("GET", "/transactions/{id}")}
+    assert set(table) == {("POST", "/transactions"), ("GET", "/transactions/{id}"),
+                          ("PUT", "/transactions/{id}/label")}
     post, get = table["POST", "/transactions"], table["GET", "/transactions/{id}"]
+    label = table["PUT", "/transactions/{id}/label"]
     assert (post.validate_body, post.validate_parameters) == (True, True)
     assert (get.validate_body, get.validate_parameters) == (False, True)
+    assert (label.validate_body, label.validate_parameters) == (True, True)
     assert post.body_schema["required"] == transaction_schema()["required"]
+    assert label.body_schema["required"] == ["label", "source"]
+    assert label.match("PUT", "/transactions/abc-1/label") == {"id": "abc-1"}
+    assert get.match("GET", "/transactions/abc-1/label") is None
     assert get.match("GET", "/transactions/abc-1") == {"id": "abc-1"}
     assert get.match("GET", "/transactions/a/b") is None
     assert get.match("POST", "/transactions/abc") is None
