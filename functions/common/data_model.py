@@ -56,7 +56,7 @@ BY_ACCOUNT = Index("byAccount", ACCOUNT_ID, TIMESTAMP, "INCLUDE", ("amount", "co
 BY_FLAGGED_DAY = Index(
     "byFlaggedDay", FLAGGED_DAY, TIMESTAMP, "INCLUDE",
     ("accountId", "amount", "currency", "merchantId", "merchantCategory", "country",
-     "fraudScore", "fraudReasons", "analyzedAt"),
+     "fraudScore", "fraudReasons", "analyzedAt", "label"),
 )
 
 TRANSACTIONS = Table(

@@ -121,8 +121,12 @@ def render_html(report: dict[str, Any]) -> str:
         + _cell(item["transactionId"], "id") + _cell(item["accountId"], "id")
         + _cell(f"{_amount(item['amount'])} {item['currency']}", "number")
         + _cell(item["merchantId"], "id") + _cell(item["merchantCategory"], "keep")
-        + _cell(item["country"], "keep") + _cell(", ".join(item["reasons"])) + "</tr>"
+        + _cell(item["country"], "keep") + _cell(", ".join(item["reasons"]))
+        + _cell(item["label"] or "", "keep") + "</tr>"
         for item in report["flaggedTransactions"])
+    quality = report["alertQuality"]
+    precision = ("no flagged transaction labelled yet" if quality["precisionPercent"] is None
+                 else f'{escape(str(quality["precisionPercent"]))} % of the labelled ones')
     account_ids = ("shown whole (fraud:reportAccountIds = full)"
                    if report["accountIds"] == FULL else "masked as in logs and digests")
     return f"""<!DOCTYPE html>
@@ -140,6 +144,12 @@ def render_html(report: dict[str, Any]) -> str:
 <div class="figure">Flagged<strong>{totals["flagged"]:,}</strong></div>
 <div class="figure">Flagged rate<strong>{escape(str(totals["flaggedRatePercent"]))} %</strong></div>
 </div>
+<h2 id="quality">Alert quality</h2>
+<p class="note">Of the flagged transactions, as labelled so far (PUT /transactions/{{id}}/label):
+precision {precision}.</p>
+<table><tr><th class="number">Labelled fraud</th><th class="number">Labelled genuine</th>
+<th class="number">Unlabelled</th></tr><tr>{_cell(quality["labelledFraud"], "number")}
+{_cell(quality["labelledGenuine"], "number")}{_cell(quality["unlabelled"], "number")}</tr></table>
 <h2 id="hourly">Transactions and flagged per hour</h2>
 {_chart(report["hourly"])}
 <h2 id="amounts">Amount per currency</h2>
@@ -158,7 +168,7 @@ transaction the rule fired on, flagged or not.</p>
 <h2 id="flagged">Flagged transactions, highest score first</h2>
 <div class="scroll"><table><tr><th class="number">Score</th><th>Time (UTC)</th>
 <th>Transaction</th><th>Account</th><th class="number">Amount</th><th>Merchant</th><th>MCC</th>
-<th>Country</th><th>Reasons</th></tr>
+<th>Country</th><th>Reasons</th><th>Label</th></tr>
 {flagged}</table></div>
 </body>
 </html>

@@ -18,7 +18,7 @@ from common.data_model import REPORTS_PREFIX
 from common.privacy import FULL, mask_account
 from common.rules import RuleConfig, as_overrides, rule_table
 from common.stats import DayTotals
-from common.transaction import ANALYZED_AT, FRAUD_REASONS, FRAUD_SCORE
+from common.transaction import ANALYZED_AT, FRAUD, FRAUD_REASONS, FRAUD_SCORE, GENUINE, LABEL
 
 TOP_ACCOUNTS = 10
 _PERCENT = Decimal("0.01")
@@ -63,6 +63,16 @@ def _by_score(item: Mapping[str, Any]) -> tuple[int, int, str]:
     return -int(item[FRAUD_SCORE]), int(item["timestamp"]), item["transactionId"]
 
 
+def alert_quality(flagged: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Of the day's flagged transactions, how many are labelled fraud, genuine, or not yet; the
+    alert precision so far is the share of fraud among those labelled (``None``: none are)."""
+    labels = Counter(item.get(LABEL) for item in flagged)
+    labelled = labels[FRAUD] + labels[GENUINE]
+    precision = (Decimal(100 * labels[FRAUD]) / labelled).quantize(_PERCENT) if labelled else None
+    return {"labelledFraud": labels[FRAUD], "labelledGenuine": labels[GENUINE],
+            "unlabelled": labels[None], "precisionPercent": precision}
+
+
 def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
                  flagged_items: Iterable[Mapping[str, Any]], *, rules: RuleConfig,
                  account_ids: str, generated_at: str) -> dict[str, Any]:
@@ -92,6 +102,7 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
             "amountByCurrency": totals.amounts,
             "flaggedAmountByCurrency": dict(sorted(flagged_amounts.items())),
         },
+        "alertQuality": alert_quality(flagged),
         "suspiciousScore": rules.suspicious_score,
         "rules": [{"code": code, "firesWhen": condition, "weight": weight,
                    "hitsAmongFlagged": hits_among_flagged[code],
@@ -116,5 +127,6 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
             "score": int(item[FRAUD_SCORE]),
             "reasons": list(item.get(FRAUD_REASONS, [])),
             "analyzedAt": item.get(ANALYZED_AT),
+            "label": item.get(LABEL),
         } for item in flagged],
     }

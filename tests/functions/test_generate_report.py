@@ -61,6 +61,9 @@ def generated_day():
     return items, labels
 
 
+# What analysts and chargebacks said of some of the day's transactions.
+LABELS = {**{f"fraud-{n:03d}": "FRAUD" for n in range(5)}, "fraud-005": "GENUINE",
+          "reg-00001": "GENUINE"}
 WEIGHTS = {"HIGH_AMOUNT": 60, "HIGH_RISK_MCC": 25}  # the default weights of the rules used
 
 
@@ -128,6 +131,14 @@ def generated(handlers, data_layer, session):
     for start in range(0, len(ordered), 100):
         assert analyse(detect_app, context, ordered[start:start + 100],
                        first_sequence=10_000 + start) == []
+    for transaction_id, label in LABELS.items():  # as PUT .../label leaves them
+        session.client("dynamodb").update_item(
+            TableName=data_layer[DataOutputs.TRANSACTIONS_TABLE_NAME],
+            Key={"transactionId": {"S": transaction_id},
+                 "timestamp": {"N": str(next(i["timestamp"] for i in items
+                                             if i["transactionId"] == transaction_id))}},
+            UpdateExpression="SET label = :label",
+            ExpressionAttributeValues={":label": {"S": label}})
     put_requests, summaries, bodies = [], [], []
     report_app.s3.meta.events.register("before-parameter-build.s3.PutObject",
                                        lambda params, **_: put_requests.append(params),
@@ -165,6 +176,17 @@ def test_the_report_of_a_generated_day_equals_ground_truth(generated):
     assert {t["transactionId"]: t["reasons"] for t in report["flaggedTransactions"]} == {
         tid: generated.labels[tid] for tid in expected["flagged_ids"]}
     assert [a["flagged"] for a in report["topAccounts"]] == [1] * 9
+
+
+def test_alert_quality_counts_the_labels_of_the_flagged(generated):
+    report = json_codec.loads(generated.objects["jsonKey"]["Body"])
+    # 5 of the 9 flagged labelled FRAUD, 1 GENUINE, 1 clear transaction labelled (not counted).
+    assert report["alertQuality"] == {"labelledFraud": 5, "labelledGenuine": 1,
+                                      "unlabelled": 3, "precisionPercent": Decimal("83.33")}
+    assert {t["transactionId"]: t["label"] for t in report["flaggedTransactions"]
+            if t["label"]} == {k: v for k, v in LABELS.items() if k.startswith("fraud-")}
+    html = generated.objects["htmlKey"]["Body"].decode()
+    assert "precision 83.33 % of the labelled ones" in html
 
 
 def test_rule_hits_are_counted_among_flagged_and_among_all(generated):
