@@ -4,6 +4,7 @@ Pure, so its wording is tested without SNS. SNS caps a message at 256 KB; a batc
 enough to pass that lists its first alerts and says how many more it holds. An alert that an
 earlier digest may already have carried (its sender crashed before confirming it) is marked
 "repeated", so the team does not count it twice. Amounts show their currency's decimals.
+Each alert ends with the request that labels it, so a reviewed alert teaches the platform.
 """
 
 from collections.abc import Collection, Sequence
@@ -30,6 +31,18 @@ REPEATED = ("   repeated: an earlier digest may have listed this alert already "
             "(its sending was interrupted)")
 
 
+LABEL_HOWTO = ("Once reviewed, label each one with the request under it (on the API's URL, "
+               "signed as any API call): label FRAUD or GENUINE; source ANALYST, CHARGEBACK or "
+               "CUSTOMER; an optional note, never a card number.\n")
+
+
+def label_request(transaction_id: str) -> str:
+    """The request that labels ``transaction_id`` (docs/api.md), ready to send but for the
+    verdict."""
+    return (f'PUT /transactions/{transaction_id}/label  '
+            '{"label": "FRAUD", "source": "ANALYST"}')
+
+
 def _amount(alert: Alert) -> str:
     return f"{alert.amount:,.{currencies.amount_decimals(alert.currency)}f} {alert.currency}"
 
@@ -42,6 +55,7 @@ def _entry(number: int, alert: Alert, repeated: bool) -> str:
         f"merchant {alert.merchant_id}  country {alert.country}",
         f"   time {iso(alert.timestamp)}  analysed {alert.analyzed_at}",
         *(f"   - {reason}" for reason in alert.reasons),
+        f"   label: {label_request(alert.transaction_id)}",
     ]
     return "\n".join(lines)
 
@@ -55,7 +69,8 @@ def build_digest(alerts: Sequence[Alert], repeated: Collection[str] = ()) -> Dig
     noun = "transaction" if len(ordered) == 1 else "transactions"
     subject = f"{len(ordered)} suspicious {noun} (max score {max_score})"
     header = (f"The fraud detection platform flagged {len(ordered)} suspicious {noun}.\n"
-              "Review each one; the daily report lists every flagged transaction of the day.\n")
+              "Review each one; the daily report lists every flagged transaction of the day.\n"
+              + LABEL_HOWTO)
     repeats = sum(alert.transaction_id in repeated for alert in ordered)
     if repeats:
         header += (f"{repeats} of them may repeat an entry of an earlier digest (marked "

@@ -41,6 +41,15 @@ def test_the_subject_counts_the_alerts_and_names_the_top_score():
     assert len(build_digest([alert(n) for n in range(10_000)]).subject) < 100
 
 
+def test_each_alert_says_how_to_label_it():
+    header, *entries = build_digest([alert(1), alert(2, 70)]).body.split("\n\n")
+    assert "label FRAUD or GENUINE" in header
+    for number, entry in zip((2, 1), entries, strict=True):
+        assert entry.splitlines()[-1] == (
+            f'   label: PUT /transactions/txn-0000{number}/label  '
+            '{"label": "FRAUD", "source": "ANALYST"}')
+
+
 def test_the_body_lists_each_alert_highest_score_first():
     digest = build_digest([alert(1, 60), alert(2, 95, "50000.00")])
     body = digest.body
@@ -126,7 +135,7 @@ def test_a_duplicate_alert_in_the_same_batch_is_listed_once(notify_app, context,
     event["Records"].append({**event["Records"][0], "messageId": "duplicate-delivery"})
     assert notify(notify_app, context, event) == []
     [digest] = digests(session, inbox)
-    assert digest["Message"].count("txn-00001") == 1
+    assert digest["Message"].count("txn-00001  score") == 1
     assert digest["Subject"].startswith("3 ")
 
 
@@ -166,7 +175,7 @@ def test_an_sns_failure_fails_exactly_the_claimed_alerts_and_the_retry_sends_eac
     sent = digests(session, inbox)
     assert [d["Subject"] for d in sent] == ["1 suspicious transaction (max score 60)",
                                             "2 suspicious transactions (max score 60)"]
-    assert sum(d["Message"].count("txn-0000") for d in sent) == 3  # each alert exactly once
+    assert sum(d["Message"].count("  score ") for d in sent) == 3  # each alert exactly once
 
 
 def test_a_malformed_message_fails_alone(notify_app, context, session, outputs, inbox,
