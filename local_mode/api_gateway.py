@@ -230,14 +230,17 @@ class ApiCounters:
     """What the status line shows of the API."""
 
     accepted: int = 0  # 201: a new transaction stored
+    labelled: int = 0  # 200 to a PUT: a label stored (or the same label again)
     rejected: int = 0  # 4xx
     failed: int = 0  # 5xx
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def count(self, status: int) -> None:
+    def count(self, status: int, method: str = "") -> None:
         with self._lock:
             if status == HTTPStatus.CREATED:
                 self.accepted += 1
+            elif status == HTTPStatus.OK and method == "PUT":
+                self.labelled += 1
             elif 400 <= status < 500:
                 self.rejected += 1
             elif status >= 500:
@@ -269,7 +272,7 @@ class RestApi:
                source_ip: str) -> ApiResponse:
         request_id = str(uuid.uuid4())
         return self._counted(self._respond(method, target, headers, body, source_ip, request_id),
-                             request_id)
+                             request_id, method)
 
     def refuse(self, response_type: str, status: int, message: str) -> ApiResponse:
         """API Gateway's answer to a request it refuses before routing it (framing, size,
@@ -281,9 +284,9 @@ class RestApi:
         """Stop the integrations' threads once the calls in flight have returned."""
         self._integrations.shutdown(wait=True)
 
-    def _counted(self, response: ApiResponse, request_id: str) -> ApiResponse:
+    def _counted(self, response: ApiResponse, request_id: str, method: str = "") -> ApiResponse:
         response.headers.setdefault("x-amzn-RequestId", request_id)
-        self.counters.count(response.status)
+        self.counters.count(response.status, method)
         return response
 
     def _respond(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,

@@ -96,7 +96,7 @@ def banner(*, api_url: str, emulator_url: str, region: str, outbox: str, tables:
 Fraud detection platform: local mode
 
   API (REST, from api/openapi.yaml)  {api_url}
-      POST /transactions   GET /transactions/{{id}}
+      POST /transactions   GET /transactions/{{id}}   PUT /transactions/{{id}}/label
   AWS emulator (moto)                {emulator_url}
       tables {', '.join(tables)}
       state {state}
@@ -108,6 +108,8 @@ Try it:
   curl -s{sign} -X POST {api_url}/transactions -H 'Content-Type: application/json' \\
        -d '{EXAMPLE_TRANSACTION}'
   curl -s{sign} {api_url}/transactions/<transactionId>
+  curl -s{sign} -X PUT {api_url}/transactions/<transactionId>/label \\
+       -H 'Content-Type: application/json' -d '{{"label":"FRAUD","source":"ANALYST"}}'
   make report DAY={today}
   # with the AWS CLI, if you have it (the project does not install it):
   {credentials} aws --region {region} \\

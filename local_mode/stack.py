@@ -353,7 +353,8 @@ class LocalStack:
         outbox = self.outbox.counters if self.outbox else None
         if not (api and stream and outbox):
             return "starting"
-        return (f"accepted {api.accepted} · rejected {api.rejected} · analysed {stream.analysed}"
+        return (f"accepted {api.accepted} · labelled {api.labelled} · rejected {api.rejected}"
+                f" · analysed {stream.analysed}"
                 f" · flagged {stream.flagged} · notified {outbox.alerts}"
                 f" ({counted(outbox.digests, 'digest')})"
                 f" · DLQ {self.dead_letter_depth()}")
