@@ -98,7 +98,7 @@ def test_the_gateway_names_each_problem_as_api_gateway_words_it(local):
     response = local.post(body)
     assert response.status == 400
     assert response.json["message"] == (
-        "Invalid request body: it does not match the transaction schema")
+        "Invalid request body: it does not match the request schema")
     assert response.json["requestId"] == response.headers["x-amzn-RequestId"]
     [error] = response.json["errors"]
     assert error["field"] == "body"
