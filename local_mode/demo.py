@@ -7,9 +7,12 @@
 3. wait until the pipeline is drained, by polling what it leaves behind with a deadline: every
    accepted transaction counted in the day's aggregates (or in the analysis DLQ), the alerts
    queue empty, and every flagged transaction in a digest on the topic (or in the alerts DLQ);
-4. build the report of each day the workload covers, and save it locally;
-5. check that it all adds up (each response as expected, each verdict the one the rules give
-   on the account's history, each alert notified once, the report's totals), print the
+4. label what the workload's ground truth knows, as chargebacks and reviews later would: every
+   fraud (``CHARGEBACK``) and every flagged genuine transaction (``ANALYST``);
+5. build the report of each day the workload covers, and save it locally;
+6. check that it all adds up (each response as expected, each verdict the one the rules give
+   on the account's history, each alert notified once, the report's totals, its alert
+   precision equal to the demo's own), print the
    figures, and exit non-zero, saying what does not add up, if anything does not.
 """
 
@@ -27,14 +30,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+from common import json_codec
 from common.clock import now_ms
 from common.data_model import STATS_DAY
 from common.rules import evaluate, rule_config_from_json
 from common.stats import DayTotals
 from common.transaction import (
     ANALYZED_AT,
+    FRAUD,
     FRAUD_REASONS,
     FRAUD_STATUS,
+    GENUINE,
     NOTIFIED_AT,
     PENDING,
     SUSPICIOUS,
@@ -140,6 +146,46 @@ def send_workload(workload: Workload, api_url: str) -> list[Sent]:
     return sent
 
 
+def label_ground_truth(workload: Workload, stored: dict[str, dict[str, Any]],
+                       api_url: str) -> tuple[dict[str, int], list[str]]:
+    """PUT the labels the ground truth gives: each fraud as a chargeback would, each flagged
+    genuine transaction as an analyst's review would. The labels sent by value, and the
+    problems (a label not answered 200)."""
+    url = urlsplit(api_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    sent: dict[str, int] = defaultdict(int)
+    problems = []
+    try:
+        for transaction in workload.transactions:
+            flagged = stored.get(transaction.id, {}).get(FRAUD_STATUS) == SUSPICIOUS
+            if not (transaction.fraud or flagged):
+                continue
+            label = FRAUD if transaction.fraud else GENUINE
+            body = {"label": label, "source": "CHARGEBACK" if transaction.fraud else "ANALYST"}
+            connection.request("PUT", f"{url.path}/transactions/{transaction.id}/label",
+                               body=json_codec.dumps(body),
+                               headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = response.read().decode("utf-8")
+            if response.status != 200:
+                problems.append(f"labelling {transaction.id} {label}: expected HTTP 200, got "
+                                f"{response.status} {answer[:200]}")
+            sent[label] += 1
+    finally:
+        connection.close()
+    return dict(sent), problems
+
+
+def report_precision(reports: list[SavedReport]) -> float | None:
+    """The alert precision the reports give: labelled fraud among the labelled flagged."""
+    fraud = genuine = 0
+    for report in reports:
+        quality = json_codec.loads(report.json.read_text(encoding="utf-8"))["alertQuality"]
+        fraud += quality["labelledFraud"]
+        genuine += quality["labelledGenuine"]
+    return fraud / (fraud + genuine) if fraud + genuine else None
+
+
 @dataclass
 class Pipeline:
     """Reads what the pipeline has done so far, from the emulator."""
@@ -223,10 +269,21 @@ def expected_verdicts(workload: Workload) -> dict[str, tuple[str, list[str]]]:
     return expected
 
 
+def demo_precision(workload: Workload, stored: dict[str, dict[str, Any]]) -> float | None:
+    """The demo's own precision: fraud among the flagged, by the ground truth."""
+    return detection((transaction.fraud,
+                      stored.get(transaction.id, {}).get(FRAUD_STATUS) == SUSPICIOUS)
+                     for transaction in workload.transactions).precision
+
+
 def check(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, Any]],
           notified_alerts: int, reports: list[SavedReport]) -> list[str]:
     """Everything that does not add up, worded for the person running the demo."""
     problems = []
+    reported, own = report_precision(reports), demo_precision(workload, stored)
+    if reported != own:
+        problems.append(f"the reports' alert precision is {ratio(reported)}, the demo's own "
+                        f"{ratio(own)} (every flagged transaction is labelled)")
     for result in sent:
         if result.status != result.request.expected_status:
             problems.append(f"{describe(result.request)}: expected HTTP "
@@ -265,7 +322,7 @@ def _latency_ms(sent: Sent, item: dict[str, Any]) -> float:
 
 def figures(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, Any]],
             digests: tuple[int, int], dead_lettered: int, reports: list[SavedReport],
-            elapsed: float, show: Callable[[str], None]) -> None:
+            labels: dict[str, int], elapsed: float, show: Callable[[str], None]) -> None:
     statuses = defaultdict(int)
     for result in sent:
         statuses[result.status] += 1
@@ -287,6 +344,10 @@ def figures(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, An
     show(f"  verdicts           {len(stored)} analysed · {flagged} flagged · "
          f"{dead_lettered} in the analysis DLQ")
     show(f"  digests sent       {digests[0]} ({counted(digests[1], 'alert')})")
+    show(f"  labels sent        {labels.get(FRAUD, 0)} FRAUD (chargebacks) · "
+         f"{labels.get(GENUINE, 0)} GENUINE (analysts, of the flagged)")
+    show(f"  alert precision    report {ratio(report_precision(reports))} · "
+         f"demo {ratio(demo_precision(workload, stored))}")
     show("\n  Detection against the ground-truth labels")
     show(f"  {'scenario':<17}{'label':<7}{'txns':>6}{'flagged':>9}{'TP':>5}{'FP':>5}{'FN':>5}"
          f"{'precision':>11}{'recall':>8}{'F1':>6}")
@@ -336,6 +397,9 @@ def run_demo(*, transactions: int, seed: int, outbox: Path) -> int:
             accepted = sum(result.status == 201 for result in sent)
             pipeline = Pipeline(local.state["outputs"], outbox, workload.days())
             problems = wait_until_drained(pipeline, accepted)
+            labels, label_problems = label_ground_truth(workload, pipeline.transactions(),
+                                                        local.api_url)
+            problems += label_problems
             reports = [build_report(day, local.state, outbox) for day in workload.days()]
             stored = pipeline.transactions()
             digests = pipeline.notified()
@@ -344,7 +408,7 @@ def run_demo(*, transactions: int, seed: int, outbox: Path) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     problems += check(workload, sent, stored, digests[1], reports)
-    figures(workload, sent, stored, digests, dead_lettered, reports,
+    figures(workload, sent, stored, digests, dead_lettered, reports, labels,
             time.monotonic() - started, print)
     if problems:
         print(f"\nThe demo does not add up ({counted(len(problems), 'problem')}):",
@@ -353,5 +417,6 @@ def run_demo(*, transactions: int, seed: int, outbox: Path) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     print("\nEverything adds up: every accepted transaction analysed with the verdict its "
-          "history gives, every flagged one notified once, the report's totals equal.")
+          "history gives, every flagged one notified once, the report's totals and alert "
+          "precision equal.")
     return 0
