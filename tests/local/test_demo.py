@@ -35,6 +35,10 @@ def test_the_demo_adds_up_again_in_the_outbox_of_an_earlier_run(runs, outbox):
     for run in runs:
         assert run.returncode == 0, run.stdout + run.stderr
         assert "Everything adds up" in run.stdout
+        # The labels it sent give the report the precision the demo measures itself.
+        precision = re.search(r"alert precision +report (\S+) · demo (\S+)", run.stdout)
+        assert precision, run.stdout
+        assert precision.group(1) == precision.group(2) != "—"
     # The second run counted only its own digests: as many as it says it sent, no more.
     sent = re.search(r"digests sent +(\d+) \((\d+) alerts?\)", runs[1].stdout)
     assert sent, runs[1].stdout
