@@ -15,6 +15,7 @@ from typing import Any
 
 from common.clock import utc_day
 from common.data_model import FEATURES_DAY, FEATURES_ENTITY, FEATURES_EXPIRES_AT
+from common.exchange_rates import ExchangeRates, reference_amount
 from common.transaction import FRAUD, GENUINE, to_value
 
 ACCOUNT_PREFIX = "account#"
@@ -51,10 +52,12 @@ def day_of(transaction: Mapping[str, Any]) -> str:
     return utc_day(int(transaction["timestamp"]))
 
 
-def amount_of(transaction: Mapping[str, Any]) -> Decimal:
-    """What a transaction adds to ``amountSum``: its raw amount until the reference-currency
-    conversion exists (then converted here, the one place that decides it)."""
-    return Decimal(transaction["amount"])
+def amount_of(transaction: Mapping[str, Any], rates: ExchangeRates) -> Decimal:
+    """What a transaction adds to ``amountSum``: its amount in the reference currency, or as is
+    when the table has no rate for its currency (as HIGH_AMOUNT compares it)."""
+    amount = Decimal(transaction["amount"])
+    reference = reference_amount(amount, transaction["currency"], rates)
+    return amount if reference is None else reference
 
 
 def expires_at(day: str) -> int:

@@ -54,7 +54,7 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 dynamodb = boto3.client("dynamodb")
 sqs = boto3.client("sqs")
-writer = VerdictWriter(dynamodb, TRANSACTIONS_TABLE, STATS_TABLE, FEATURES_TABLE, logger)
+writer = VerdictWriter(dynamodb, TRANSACTIONS_TABLE, STATS_TABLE, FEATURES_TABLE, RATES, logger)
 
 _REQUIRED = {"transactionId": str, "accountId": str, "currency": str, "country": str,
              "merchantId": str}

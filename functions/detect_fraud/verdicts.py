@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from common import entity_days
 from common.clock import utc_day
 from common.data_model import FLAGGED_DAY
+from common.exchange_rates import ExchangeRates
 from common.rules import Verdict
 from common.stats import StatsDelta, stats_key, update_action
 from common.transaction import (
@@ -94,8 +95,9 @@ class WriteOutcome:
 
 class VerdictWriter:
     def __init__(self, dynamodb: Any, transactions_table: str, stats_table: str,
-                 features_table: str, logger: Logger) -> None:
+                 features_table: str, rates: ExchangeRates, logger: Logger) -> None:
         self.dynamodb = dynamodb
+        self.rates = rates  # amountSum is in the reference currency
         self.transactions_table = transactions_table
         self.stats_table = stats_table
         self.features_table = features_table
@@ -120,7 +122,7 @@ class VerdictWriter:
             for entity in entity_days.entities_of(transaction):
                 totals = days[entity, entity_days.day_of(transaction)]
                 totals[0] += 1
-                totals[1] += entity_days.amount_of(transaction)
+                totals[1] += entity_days.amount_of(transaction, self.rates)
         return [analysis.update(self.transactions_table) for analysis in analyses] + [
             {"Update": update_action(self.stats_table, key, delta)}
             for key, delta in deltas.items()] + [

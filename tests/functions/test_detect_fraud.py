@@ -459,3 +459,12 @@ def test_a_chunk_of_distinct_accounts_merchants_and_hours_fits_one_transaction(
         assert analyse(detect_app, context, items) == []
     assert calls["DynamoDB.TransactWriteItems"] == 1
     assert len(entity_days(session, outputs)) == 50
+
+
+def test_the_entity_days_sum_amounts_in_the_reference_currency(detect_in_yen, context, session,
+                                                               outputs):
+    """EUR 57 at 0.0057 is JPY 10,000; a currency without a rate counts as is, as the rule."""
+    items = [transaction(1, "acc-1", "57.00"), transaction(2, "acc-1", "3.00", currency="CHF")]
+    store(session, outputs, items)
+    assert analyse(detect_in_yen, context, items) == []
+    assert entity_days(session, outputs)[("account#acc-1", DAY)].amount_sum == Decimal("10003")
