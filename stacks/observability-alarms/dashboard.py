@@ -22,6 +22,8 @@ from alarms import (
 from common.metrics import (
     ALERTS_NOTIFIED,
     DIGESTS_SENT,
+    LABEL_DIMENSION,
+    LABELS_RECORDED,
     NAMESPACE,
     REPORTS_GENERATED,
     RULE_DIMENSION,
@@ -33,6 +35,7 @@ from common.metrics import (
     TRANSACTIONS_REJECTED,
 )
 from common.rules import RULE_CODES
+from common.transaction import FRAUD, GENUINE
 from monitored import Monitored, resolved
 
 from shared.lambdas import DETECT_FRAUD, GENERATE_REPORT, LAMBDAS, NOTIFY_TEAM, PROCESS_TRANSACTION
@@ -148,7 +151,11 @@ def _counters(view: DashboardView) -> list[dict[str, Any]]:
     rule_hits = _chart(view, "Fraud rule hits", [
         _metric(NAMESPACE, RULE_HITS, {RULE_DIMENSION: code, SERVICE_DIMENSION: DETECT_FRAUD.id},
                 label=code) for code in RULE_CODES])
-    return [_heading(f"Platform counters ({NAMESPACE} namespace)"), *charts, rule_hits]
+    labels = _chart(view, "Labels recorded", [
+        _metric(NAMESPACE, LABELS_RECORDED,
+                {LABEL_DIMENSION: label, SERVICE_DIMENSION: PROCESS_TRANSACTION.id}, label=label)
+        for label in (FRAUD, GENUINE)])
+    return [_heading(f"Platform counters ({NAMESPACE} namespace)"), *charts, rule_hits, labels]
 
 
 def _heading(text: str) -> dict[str, Any]:

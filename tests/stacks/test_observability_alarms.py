@@ -443,8 +443,12 @@ def test_dashboard_charts_every_custom_metric_a_function_emits(chain, spec):
     assert emitted, f"{spec.package}/app.py imports no metric name from common.metrics"
     service = (metrics.SERVICE_DIMENSION, spec.id)
     lines = charted(chain)
-    for name in emitted - {metrics.RULE_HITS}:
+    for name in emitted - {metrics.RULE_HITS, metrics.LABELS_RECORDED}:
         assert Line(metrics.NAMESPACE, name, (service,), "Sum") in lines, name
+    if metrics.LABELS_RECORDED in emitted:
+        for label in ("FRAUD", "GENUINE"):
+            dimensions = tuple(sorted([(metrics.LABEL_DIMENSION, label), service]))
+            assert Line(metrics.NAMESPACE, metrics.LABELS_RECORDED, dimensions, "Sum") in lines
     if metrics.RULE_HITS in emitted:
         for code in RULE_CODES:
             dimensions = tuple(sorted([(metrics.RULE_DIMENSION, code), service]))
