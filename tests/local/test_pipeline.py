@@ -34,11 +34,14 @@ def workload(local):
         stored = {i: item for i, item in local.all_transactions().items() if i in ids}
         flagged = [i for i, item in stored.items() if item[FRAUD_STATUS] == SUSPICIOUS]
         notified = {i for digest in local.digests() for i in digest_transaction_ids(digest)}
-        done = len(stored) == len(ids) and all(
-            item[FRAUD_STATUS] != PENDING for item in stored.values()) and set(flagged) <= notified
+        # notify-team publishes, then confirms (notifiedAt): drained once both are done.
+        analysed = len(stored) == len(ids) and all(
+            item[FRAUD_STATUS] != PENDING for item in stored.values())
+        done = analysed and set(flagged) <= notified and all(
+            NOTIFIED_AT in stored[i] for i in flagged)
         return stored if done else None
 
-    workload.stored = wait_for(drained, "the workload analysed and notified")
+    workload.stored = wait_for(drained, "the workload analysed, notified and confirmed")
     return workload
 
 
