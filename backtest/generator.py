@@ -32,13 +32,16 @@ How the simulation's transaction becomes ours (the API's fields, see :data:`COLU
 | ``currency`` | ``EUR``, always: the Handbook's amounts have no currency |
 | ``merchantCategory`` | drawn once per terminal from :data:`MERCHANT_CATEGORIES` |
 | ``timestamp`` | start of the day in UTC plus the time of day, in epoch milliseconds |
-| ``country`` | where the terminal stands: the grid is a 3 x 3 map of :data:`COUNTRIES` |
+| ``country`` | :data:`COUNTRY`, always: one domestic market (see below) |
 | ``channel`` | ``pos``, always: a terminal is a point of sale |
 | ``fraud`` | 1 for the three scenarios, else 0 |
 
-Nothing in the fraud scenarios depends on the category, the country or the channel: they are
-there because the rules read them (a high-risk category, a change of country), and what a rule
-that reads them catches here is noise, as on real traffic where most such hits are genuine.
+Nothing in the fraud scenarios depends on the category or the channel: they are there because
+the rules read them (a high-risk category), and what a rule that reads them catches here is
+noise, as on real traffic where most such hits are genuine. The country is one, not a map: the
+Handbook's simulation has no country, and an earlier 3 x 3 map of countries over the grid made
+every customer living near a border "jump" countries between two neighbouring terminals
+(GEO_JUMP fired about 860 times a week on genuine traffic, an artefact of the map, not fraud).
 """
 
 import csv
@@ -55,8 +58,7 @@ COLUMNS = (*CLIENT_FIELDS, "fraud")
 CURRENCY = "EUR"
 CHANNEL = "pos"
 GRID = 100.0
-# Rows from the bottom of the grid (y = 0) up, columns from x = 0: a map, not geography.
-COUNTRIES = (("ES", "FR", "IT"), ("BE", "DE", "AT"), ("GB", "NL", "DK"))
+COUNTRY = "DE"  # one domestic market: the simulation has no geography beyond the grid
 # (MCC, share of terminals). The last four are the default HIGH_RISK_MCC list: 2 % together.
 MERCHANT_CATEGORIES = (
     ("5411", 0.25), ("5812", 0.15), ("5814", 0.10), ("5541", 0.10), ("5999", 0.08),
@@ -97,7 +99,6 @@ class Transactions:
     customer_xy: np.ndarray  # per customer: its location
     terminal_xy: np.ndarray  # per terminal: its location
     terminal_category: np.ndarray  # per terminal: an index into MERCHANT_CATEGORIES
-    terminal_country: np.ndarray  # per terminal: its country code
     simulation: Simulation
     # Per day of the simulation: the terminals (scenario 2) and customers (scenario 3) it
     # compromised; filled by the scenarios.
@@ -150,7 +151,7 @@ def generate(simulation: Simulation = Simulation(),
         cents=np.maximum(np.rint(amount[order]), MIN_CENTS).astype(np.int64),
         fraud=np.zeros(len(order), dtype=bool), scenario=np.zeros(len(order), dtype=np.int8),
         customer_xy=customer_xy, terminal_xy=terminal_xy, terminal_category=terminal_category,
-        terminal_country=_countries(terminal_xy), simulation=simulation)
+        simulation=simulation)
     progress(f"{len(transactions):,} transactions; the three fraud scenarios")
     _add_frauds(transactions, fraud_rng)
     return transactions
@@ -168,13 +169,6 @@ def _terminals_within(customer_xy: np.ndarray, terminal_xy: np.ndarray, radius: 
     offsets = np.zeros(len(customer_xy) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(terminals) for terminals in found])
     return offsets, np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-
-
-def _countries(terminal_xy: np.ndarray) -> np.ndarray:
-    rows, columns = len(COUNTRIES), len(COUNTRIES[0])
-    row = np.minimum((terminal_xy[:, 1] / GRID * rows).astype(int), rows - 1)
-    column = np.minimum((terminal_xy[:, 0] / GRID * columns).astype(int), columns - 1)
-    return np.array(COUNTRIES)[row, column]
 
 
 def _add_frauds(transactions: Transactions, rng: np.random.Generator) -> None:
@@ -228,7 +222,6 @@ def write_csv(transactions: Transactions, path: Path,
     merchants = [f"term-{n:0{len(str(simulation.terminals - 1))}d}"
                  for n in range(simulation.terminals)]
     categories = [MERCHANT_CATEGORIES[n][0] for n in transactions.terminal_category]
-    countries = transactions.terminal_country.tolist()
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -241,7 +234,7 @@ def write_csv(transactions: Transactions, path: Path,
                 writer.writerows(
                     (f"tx-{i:0{width}d}", accounts[customer], f"{cents // 100}.{cents % 100:02d}",
                      CURRENCY, merchants[terminal], categories[terminal], timestamps[i],
-                     countries[terminal], CHANNEL, int(fraud))
+                     COUNTRY, CHANNEL, int(fraud))
                     for i, customer, terminal, cents, fraud in zip(
                         rows, transactions.customer[first:rows.stop].tolist(),
                         transactions.terminal[first:rows.stop].tolist(),
