@@ -49,7 +49,7 @@ $(INSTALLED): pyproject.toml
 	  rm -rf $(VENV); fi
 	@echo "Installing the pinned dependencies of pyproject.toml into $(VENV)/ ..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,train]'
 	@touch $@
 
 install: $(INSTALLED) ## Create .venv with the pinned dependencies (again only if pyproject.toml changed)

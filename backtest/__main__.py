@@ -16,10 +16,12 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from common.model import ModelError, load_forest
 from common.rules import RuleConfigError, rule_config_from_json
 
 from backtest import dataset_cache
 from backtest.dataset import DataError
+from backtest.entity_scorer import ModelScorer
 from backtest.evaluation import evaluate
 from backtest.generator import Simulation, generate, write_csv
 from backtest.progress import Progress
@@ -27,6 +29,7 @@ from backtest.replay import Window, replay
 from backtest.report import write_report
 from backtest.scores import write_scores
 from backtest.summary import RunSettings, render
+from backtest.training import TrainingError, train, training_set, write_artifact
 
 SETTINGS = ("ruleOverrides",)  # what --set accepts (the fraud: config keys the backtest reads)
 MAX_LABEL_DELAY_DAYS = 365
@@ -111,10 +114,13 @@ def command_generate(args: argparse.Namespace) -> int:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    if args.model is not None:
-        raise UsageError("--model: the rules are the only scorer for now (a trained model "
-                         "comes with the detection issue, #17); run without --model")
     window = _window(args)
+    forest = None
+    if args.model is not None:
+        try:
+            forest = load_forest(Path(args.model))
+        except ModelError as error:
+            raise UsageError(f"--model: {error}") from None
     overrides = _settings(args.set).get("ruleOverrides", "")
     try:
         rules = rule_config_from_json(overrides)
@@ -127,7 +133,9 @@ def command_run(args: argparse.Namespace) -> int:
     read_seconds = time.monotonic() - started
     started = time.monotonic()
     update, close = _progress("replay")
-    replayed = replay(dataset, rules, window, args.label_delay_days, progress=update)
+    scorer = ModelScorer(rules, forest) if forest else None
+    replayed = replay(dataset, rules, window, args.label_delay_days, scorer=scorer,
+                      progress=update)
     close()
     if not len(replayed):
         raise UsageError(f"no transactions from {window.first_day} to {window.last_day} in "
@@ -138,6 +146,8 @@ def command_run(args: argparse.Namespace) -> int:
     settings = RunSettings(str(args.data), window, args.label_delay_days, overrides, rules)
     replayed_rows = int(replayed.rows[-1]) + 1
     print(render(settings, dataset, evaluation, replayed_rows))
+    if forest:
+        print(f"\n  model    {args.model} ({forest.version}, {len(forest.trees)} trees)")
     print(f"\n  read     {len(dataset):,} transactions in {read_seconds:.0f} s"
           + (" (validated by an earlier run: .backtest/cache/)" if cached else ""))
     print(f"  replay   {replayed_rows:,} transactions in {replay_seconds:.0f} s")
@@ -148,10 +158,28 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def command_train(_args: argparse.Namespace) -> int:
-    print("backtest train: there is no trainable model yet: the rules have nothing to learn. "
-          "Training comes with the detection issue (#17).", file=sys.stderr)
-    return 2
+def command_train(args: argparse.Namespace) -> int:
+    window = _window(args)
+    update, close = _progress("reading")
+    dataset, _cached = dataset_cache.read(args.data, progress=update)
+    close()
+    started = time.monotonic()
+    update, close = _progress("features")
+    vectors, frauds = training_set(dataset, window, args.label_delay_days, update)
+    close()
+    if not len(vectors):
+        raise UsageError(f"no transactions from {window.first_day} to {window.last_day} in "
+                         f"{args.data}")
+    try:
+        artifact = train(vectors, frauds, args.label_delay_days)
+    except TrainingError as error:
+        raise UsageError(str(error)) from None
+    write_artifact(artifact, args.model)
+    print(f"Wrote {args.model}: {artifact['modelVersion']}, {len(artifact['trees'])} trees "
+          f"on {len(vectors):,} transactions ({int(frauds.sum()):,} fraud) from "
+          f"{window.first_day} to {window.last_day}, label delay {args.label_delay_days} days, "
+          f"in {time.monotonic() - started:.0f} s")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -172,7 +200,8 @@ def parser() -> argparse.ArgumentParser:
                              metavar="YYYY-MM-DD")
         command.add_argument("--label-delay-days", type=_delay, required=True, metavar="D")
 
-    run = commands.add_parser("run", help="replay a dataset through the rules and measure them")
+    run = commands.add_parser("run", help="replay a dataset through the rules (and a model), "
+                              "measure them")
     period(run)
     run.add_argument("--model", metavar="MODEL")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -181,7 +210,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--report", type=Path, metavar="OUT.html")
     run.set_defaults(handler=command_run)
 
-    train = commands.add_parser("train", help="train a model (with the detection issue, #17)")
+    train = commands.add_parser("train", help="train the model on a window, write its artifact")
     period(train)
     train.add_argument("--model", type=Path, required=True, metavar="OUT")
     train.set_defaults(handler=command_train)

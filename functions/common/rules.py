@@ -44,6 +44,7 @@ class RuleConfig:
     high_risk_mccs: tuple[str, ...] = ("7995", "6051", "4829", "5967")
     high_risk_mcc_weight: int = 25
     suspicious_score: int = 50  # SUSPICIOUS when the (capped) score reaches this
+    model_min_weight: int = 1  # MODEL (common.scoring) when 100 x the fraud probability ≥ this
 
     @property
     def history_needed(self) -> int:
@@ -71,6 +72,7 @@ class Verdict:
     score: int
     status: str
     reasons: tuple[Reason, ...]
+    model_version: str | None = None  # the trained model that had its say, if any (audit)
 
     @property
     def codes(self) -> list[str]:
@@ -240,6 +242,7 @@ _PARSERS: dict[str, Any] = {
     "high_risk_mccs": _merchant_categories,
     "high_risk_mcc_weight": _WEIGHT,
     "suspicious_score": _integer(1, MAX_SCORE),
+    "model_min_weight": _integer(1, MAX_SCORE),
 }
 OVERRIDE_KEYS: dict[str, str] = {_camel(field.name): field.name for field in fields(RuleConfig)}
 

@@ -75,7 +75,7 @@ def test_rule_overrides_change_the_verdicts(data, tmp_path, capsys):
     (["--set", "ruleOverrides=[1]"], "expected a JSON object"),
     (["--set", "stage=prod"], "--set takes KEY=VALUE with KEY one of ruleOverrides"),
     (["--set", "ruleOverrides={}", "--set", "ruleOverrides={}"], "given twice"),
-    (["--model", "model.json"], "--model: the rules are the only scorer for now"),
+    (["--model", "missing.json"], "--model: missing.json: cannot read a model artifact"),
 ])
 def test_bad_run_settings_are_refused_with_exit_2(data, tmp_path, capsys, arguments, message):
     assert _run(data, tmp_path, *arguments) == 2
@@ -125,10 +125,25 @@ def test_a_missing_data_file_is_an_error(tmp_path, capsys):
     assert "none.csv: no such file" in capsys.readouterr().err
 
 
-def test_train_says_there_is_nothing_to_train_yet(data, tmp_path, capsys):
+def test_train_writes_a_model_that_run_serves_with_model_reasons(data, tmp_path, capsys):
     model = tmp_path / "model.json"
-    assert main(["train", "--data", str(data), *WINDOW, "--model", str(model)]) == 2
-    assert "no trainable model yet" in capsys.readouterr().err
+    assert main(["train", "--data", str(data), "--from", "2018-04-10", "--to", "2018-04-16",
+                 "--label-delay-days", "7", "--model", str(model)]) == 0
+    artifact = json.loads(model.read_text(encoding="utf-8"))
+    assert capsys.readouterr().out.startswith(f"Wrote {model}: {artifact['modelVersion']}, "
+                                              "50 trees on ")
+    assert _run(data, tmp_path, "--model", str(model)) == 0
+    assert f"({artifact['modelVersion']}, 50 trees)" in capsys.readouterr().out
+    with (tmp_path / "scores.csv").open(encoding="utf-8") as scores:
+        assert any("MODEL" in r["reasons"] for r in csv.DictReader(scores))
+
+
+def test_train_refuses_a_window_without_frauds(tmp_path, capsys):
+    data = write_rows(tmp_path / "genuine.csv", [row(n, timestamp=T0 + n) for n in range(5)])
+    model = tmp_path / "model.json"
+    assert main(["train", "--data", str(data), "--from", "2018-08-08", "--to", "2018-08-08",
+                 "--label-delay-days", "7", "--model", str(model)]) == 2
+    assert "needs both fraud and genuine transactions" in capsys.readouterr().err
     assert not model.exists()
 
 

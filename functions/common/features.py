@@ -1,0 +1,92 @@
+"""A transaction's feature vector for the model, from its account's and merchant's entity days.
+
+Pure, and the one definition: detect-fraud builds it from the days it reads from the features
+table, the backtest from the days its replay keeps; both call :func:`feature_vector`. The
+features are the Handbook's (chapter 3.3, "Baseline feature transformation"), counted per UTC
+day as the features table holds them:
+
+- the transaction: its amount, the UTC hour, night (before 06:00) and weekend;
+- the account: how many transactions and their mean amount over the last 1, 7 and 30 days
+  (today so far, this transaction included), and this amount over each mean;
+- the merchant: how many transactions over the last 1, 7 and 30 days, and its *risk*: the
+  share labelled fraud of its transactions over 1, 7 and 30 days ending before the label
+  delay (only days whose labels have all arrived: days more recent would read as safe);
+- the account's labelled frauds over the same delayed windows.
+
+Amounts are in the reference currency (``common.exchange_rates``; as is for a currency the
+table lacks), as the entity days sum them, and plain floats: the model compares them with
+thresholds, nothing is summed for money.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from common.entity_days import EntityDay
+from common.exchange_rates import DEFAULT_RATES, ExchangeRates, reference_amount
+
+WINDOWS_DAYS = (1, 7, 30)
+NIGHT_BEFORE_HOUR = 6
+FEATURE_NAMES: tuple[str, ...] = (
+    "amount", "hour", "isNight", "isWeekend",
+    *(f"account{kind}{days}d" for days in WINDOWS_DAYS
+      for kind in ("Transactions", "MeanAmount", "AmountOverMean")),
+    *(f"merchantTransactions{days}d" for days in WINDOWS_DAYS),
+    *(f"merchantRisk{days}d" for days in WINDOWS_DAYS),
+    *(f"accountLabelledFrauds{days}d" for days in WINDOWS_DAYS),
+)
+
+
+def days_needed(label_delay_days: int) -> int:
+    """How many days back (today included) the features read: the longest delayed window."""
+    return max(WINDOWS_DAYS) + label_delay_days + 1
+
+
+def first_day_needed(today: date, label_delay_days: int) -> date:
+    return today - timedelta(days=days_needed(label_delay_days) - 1)
+
+
+def _by_age(days: Iterable[EntityDay], today: date) -> dict[int, EntityDay]:
+    """The days by how many days before ``today`` they are (0 today); later ones dropped."""
+    return {age: day for day in days
+            if (age := (today - date.fromisoformat(day.day)).days) >= 0}
+
+
+def amount_of(transaction: Mapping[str, Any], rates: ExchangeRates) -> Decimal:
+    """The transaction's amount in the reference currency, or as is without a rate."""
+    amount = transaction["amount"]
+    reference = reference_amount(amount, transaction["currency"], rates)
+    return amount if reference is None else reference
+
+
+def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[EntityDay],
+                   merchant_days: Iterable[EntityDay], label_delay_days: int,
+                   rates: ExchangeRates = DEFAULT_RATES) -> list[float]:
+    """The features of :data:`FEATURE_NAMES`, in that order.
+
+    ``account_days`` and ``merchant_days`` are the entities' days as known before this
+    transaction (it is counted here, once); days after the transaction's are ignored.
+    """
+    moment = datetime.fromtimestamp(int(transaction["timestamp"]) / 1000, UTC)
+    today = moment.date()
+    amount = float(amount_of(transaction, rates))
+    account, merchant = _by_age(account_days, today), _by_age(merchant_days, today)
+    vector = [amount, moment.hour + moment.minute / 60, float(moment.hour < NIGHT_BEFORE_HOUR),
+              float(moment.weekday() >= 5)]
+    for window in WINDOWS_DAYS:
+        recent = [account[age] for age in range(window) if age in account]
+        count = 1 + sum(day.transactions for day in recent)
+        mean = (amount + sum(float(day.amount_sum) for day in recent)) / count
+        vector += [float(count), mean, amount / mean if mean else 0.0]
+    vector += [float(1 + sum(merchant[age].transactions for age in range(window)
+                             if age in merchant)) for window in WINDOWS_DAYS]
+    delayed = [range(label_delay_days + 1, label_delay_days + 1 + window)
+               for window in WINDOWS_DAYS]
+    for ages in delayed:
+        labelled = [merchant[age] for age in ages if age in merchant]
+        seen = sum(day.transactions for day in labelled)
+        vector.append(sum(day.labelled_fraud for day in labelled) / seen if seen else 0.0)
+    vector += [float(sum(account[age].labelled_fraud for age in ages if age in account))
+               for ages in delayed]
+    return vector

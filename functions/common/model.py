@@ -1,0 +1,94 @@
+"""The trained model, served: a forest of decision trees read from a plain JSON artifact.
+
+``python -m backtest train`` writes the artifact (scikit-learn trains it; nothing of it is
+needed here: no numpy, no scikit-learn in a Lambda package). Scoring walks each tree; the
+probability is the mean of the leaves' fraud shares. Each step down a tree moves the
+probability by the child's share less the parent's; summed per feature over the trees (Saabas'
+path contributions) they say which features moved this verdict most, and they add up to the
+probability less the forest's base rate.
+
+Artifact (``FORMAT``): ``{"format", "modelVersion", "labelDelayDays", "features": [names],
+"trees": [{"feature": [...], "threshold": [...], "left": [...], "right": [...],
+"value": [...]}]}``, one entry per node in each list; a leaf has ``left`` -1; a sample goes
+left when its feature is ≤ the threshold.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from common.features import FEATURE_NAMES
+
+FORMAT = "fraud-forest/1"
+LEAF = -1
+
+
+class ModelError(ValueError):
+    """An artifact that cannot be served; the message says why."""
+
+
+@dataclass(frozen=True)
+class Tree:
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    probability: float
+    contributions: dict[str, float]  # per feature name: how much it moved the probability
+
+
+@dataclass(frozen=True)
+class Forest:
+    version: str
+    label_delay_days: int
+    trees: tuple[Tree, ...]
+
+    def predict(self, vector: list[float]) -> Prediction:
+        contributions = [0.0] * len(FEATURE_NAMES)
+        total = 0.0
+        for tree in self.trees:
+            node = 0
+            while tree.left[node] != LEAF:
+                child = (tree.left[node] if vector[tree.feature[node]] <= tree.threshold[node]
+                         else tree.right[node])
+                contributions[tree.feature[node]] += tree.value[child] - tree.value[node]
+                node = child
+            total += tree.value[node]
+        count = len(self.trees)
+        return Prediction(total / count, {name: contribution / count for name, contribution
+                                          in zip(FEATURE_NAMES, contributions, strict=True)})
+
+
+def forest_from_dict(artifact: dict[str, Any]) -> Forest:
+    """Check and read an artifact; :class:`ModelError` when it is not one this code serves."""
+    if not isinstance(artifact, dict) or artifact.get("format") != FORMAT:
+        raise ModelError(f"not a {FORMAT} model artifact")
+    if tuple(artifact.get("features", ())) != FEATURE_NAMES:
+        raise ModelError("the artifact's features are not this code's "
+                         "(common.features.FEATURE_NAMES): retrain it")
+    try:
+        trees = tuple(Tree(tuple(t["feature"]), tuple(map(float, t["threshold"])),
+                           tuple(t["left"]), tuple(t["right"]), tuple(map(float, t["value"])))
+                      for t in artifact["trees"])
+        version, delay = str(artifact["modelVersion"]), int(artifact["labelDelayDays"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"malformed model artifact: {error!r}") from None
+    if not trees or any(len({len(tree.feature), len(tree.threshold), len(tree.left),
+                             len(tree.right), len(tree.value)}) != 1 for tree in trees):
+        raise ModelError("malformed model artifact: a tree's node lists differ in length")
+    return Forest(version, delay, trees)
+
+
+def load_forest(path: Path) -> Forest:
+    try:
+        return forest_from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as error:
+        if isinstance(error, ModelError):
+            raise
+        raise ModelError(f"{path}: cannot read a model artifact ({error})") from None
