@@ -65,10 +65,10 @@ DETECT_FRAUD = LambdaSpec(
         (env.FEATURES_TABLE, DataOutputs.FEATURES_TABLE_NAME),
         (env.ALERTS_QUEUE_URL, DataOutputs.ALERTS_QUEUE_URL),
     ),
-    # Validated at start (shared.settings), read by the rules engine.
+    # Validated at start (shared.settings), read by the rules engine and the model.
     settings_environment=((env.RULE_OVERRIDES, "rule_overrides"),
                           (env.REFERENCE_CURRENCY, "reference_currency"),
-                          (env.EXCHANGE_RATES, "exchange_rates")),
+                          (env.EXCHANGE_RATES, "exchange_rates"), (env.MODEL, "model")),
 )
 NOTIFY_TEAM = LambdaSpec(
     id="notify-team",

@@ -31,6 +31,7 @@ NAMESPACE = "fraud"
 DEFAULT_REGION = "us-east-2"
 LAMBDA_RUNTIMES = ("python3.11", "python3.12", "python3.13")
 API_AUTH_MODES = ("iam", "api-key")
+MODELS = ("default", "none")  # fraud:model: the artifact packaged with detect-fraud, or rules only
 # CloudWatch Logs accepts only these retention periods; 0 is its "never expire".
 NEVER_EXPIRE = 0
 LOG_RETENTION_DAYS = (NEVER_EXPIRE, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
@@ -75,6 +76,7 @@ class Settings:
     rule_overrides: str  # JSON object of rule thresholds and weights, validated ("{}": defaults)
     reference_currency: str  # the currency of the amount thresholds (ISO 4217)
     exchange_rates: str  # JSON object: units of each currency per 1 reference_currency
+    model: str  # detect-fraud's trained model: "default" (the packaged artifact) or "none"
     report_account_ids: str  # masked, or full for the risk team's copy of the daily report
     waf: bool  # AWS WAF on the API stage
     account_id: str | None  # the only AWS account the layers deploy to; None: any
@@ -299,6 +301,9 @@ _KEYS: dict[str, tuple[str, Any, Callable[[str], Any]]] = {
     "exchangeRates": ("exchange_rates",
                       json.dumps({code: float(rate) for code, rate in DEFAULT_TABLE.items()},
                                  sort_keys=True), _exchange_rates),
+    # "none" until the features table's writes and detect-fraud's Query on it are deployed
+    # (issue 16): the model reads entity days that only those writes fill.
+    "model": ("model", "none", _one_of(*MODELS)),
     "reportAccountIds": ("report_account_ids", MASKED, _one_of(*REPORT_ACCOUNT_IDS)),
     "waf": ("waf", True, _boolean),
     "accountId": ("account_id", None, _text(r"\d{12}", "a 12-digit AWS account id")),

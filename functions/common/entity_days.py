@@ -7,8 +7,8 @@ labelled counts. Detection reads an entity's days back and the backtest builds t
 :class:`EntityDay` values from its replay, so both feed one scoring path the same features.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -112,3 +112,20 @@ class EntityDay:
                    amount_sum=Decimal(item.get(AMOUNT_SUM, 0)),
                    labelled_fraud=int(item.get(LABELLED_FRAUD, 0)),
                    labelled_genuine=int(item.get(LABELLED_GENUINE, 0)))
+
+
+def with_transactions(days: Iterable[EntityDay], entity: str,
+                      transactions: Iterable[Mapping[str, Any]],
+                      rates: ExchangeRates) -> list[EntityDay]:
+    """``days`` with ``transactions`` (not yet counted in them) added to their days' counts.
+
+    detect-fraud reads the days once per batch, before the batch's own transactions count in
+    them: a transaction's features also count the batch's earlier transactions of its entity.
+    """
+    by_day = {day.day: day for day in days}
+    for transaction in transactions:
+        day = day_of(transaction)
+        known = by_day.get(day, EntityDay(entity, day))
+        by_day[day] = replace(known, transactions=known.transactions + 1,
+                              amount_sum=known.amount_sum + amount_of(transaction, rates))
+    return list(by_day.values())

@@ -20,11 +20,10 @@ thresholds, nothing is summed for money.
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from common.entity_days import EntityDay
-from common.exchange_rates import DEFAULT_RATES, ExchangeRates, reference_amount
+from common.entity_days import EntityDay, amount_of
+from common.exchange_rates import DEFAULT_RATES, ExchangeRates
 
 WINDOWS_DAYS = (1, 7, 30)
 NIGHT_BEFORE_HOUR = 6
@@ -51,13 +50,6 @@ def _by_age(days: Iterable[EntityDay], today: date) -> dict[int, EntityDay]:
     """The days by how many days before ``today`` they are (0 today); later ones dropped."""
     return {age: day for day in days
             if (age := (today - date.fromisoformat(day.day)).days) >= 0}
-
-
-def amount_of(transaction: Mapping[str, Any], rates: ExchangeRates) -> Decimal:
-    """The transaction's amount in the reference currency, or as is without a rate."""
-    amount = transaction["amount"]
-    reference = reference_amount(amount, transaction["currency"], rates)
-    return amount if reference is None else reference
 
 
 def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[EntityDay],

@@ -22,6 +22,7 @@ FRAUD_STATUS = "fraudStatus"
 FRAUD_SCORE = "fraudScore"
 FRAUD_REASONS = "fraudReasons"  # rule codes
 FRAUD_REASON_DETAILS = "fraudReasonDetails"  # each rule's value seen and threshold (internal)
+FRAUD_MODEL_VERSION = "fraudModelVersion"  # the trained model that scored it, if any (internal)
 ANALYZED_AT = "analyzedAt"
 # notify-team's claim on the alert (epoch ms, until it expires), then the digest's confirmation.
 ALERT_CLAIMED_AT = "alertClaimedAt"  # internal

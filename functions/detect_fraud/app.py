@@ -1,7 +1,8 @@
 """Score each new transaction from the table's stream, write its verdict, queue suspicious ones.
 
 Per batch: parse the INSERT records, read each account's recent history once (``byAccount``
-index), run the rules, write verdicts and aggregates in transactions (see ``verdicts``), then
+index) and, with a model, each account's and merchant's entity days once (features table), run
+the rules and the model, write verdicts and aggregates in transactions (see ``verdicts``), then
 send one alert per suspicious transaction. A record that fails at any step is reported alone
 in ``batchItemFailures``; what succeeded is kept, and a retried record changes nothing twice.
 A record already analysed by an earlier attempt whose alert may not have gone out (it is
@@ -10,8 +11,11 @@ suspicious and not yet notified) sends its alert again: notify-team drops duplic
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,7 +26,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from common import environment as env
 from common.alerts import Alert
 from common.clock import iso_now
+from common.data_model import FEATURES_DAY, FEATURES_ENTITY
+from common.entity_days import (
+    EntityDay,
+    account_entity,
+    day_of,
+    merchant_entity,
+    with_transactions,
+)
 from common.exchange_rates import exchange_rates_from_json
+from common.features import first_day_needed
 from common.metrics import (
     NAMESPACE,
     RULE_DIMENSION,
@@ -30,9 +43,10 @@ from common.metrics import (
     TRANSACTIONS_ANALYSED,
     TRANSACTIONS_FLAGGED,
 )
+from common.model import Forest, load_forest
 from common.privacy import mask_account
 from common.rules import rule_config_from_json
-from common.scoring import order_key, score
+from common.scoring import ModelInput, order_key, score
 from common.stats import shard_for
 from common.transaction import FRAUD_STATUS, NOTIFIED_AT, SUSPICIOUS, from_item, is_id_guard
 
@@ -45,9 +59,14 @@ BY_ACCOUNT_INDEX = os.environ[env.BY_ACCOUNT_INDEX]
 STATS_TABLE = os.environ[env.STATS_TABLE]
 FEATURES_TABLE = os.environ[env.FEATURES_TABLE]
 ALERTS_QUEUE_URL = os.environ[env.ALERTS_QUEUE_URL]
+FEATURES_TABLE = os.environ[env.FEATURES_TABLE]
 RULES = rule_config_from_json(os.environ.get(env.RULE_OVERRIDES))  # bad overrides: no start
 RATES = exchange_rates_from_json(os.environ.get(env.REFERENCE_CURRENCY),
                                  os.environ.get(env.EXCHANGE_RATES))  # the same
+DEFAULT_MODEL = Path(__file__).with_name("model.json")  # `make train` writes it
+MODELS: dict[str, Callable[[], Forest | None]] = {
+    "default": lambda: load_forest(DEFAULT_MODEL), "none": lambda: None}
+FOREST = MODELS[os.environ.get(env.MODEL, "none")]()  # a bad artifact: no start
 SQS_BATCH_LIMIT = 10
 
 logger = Logger(service=SERVICE)
@@ -100,6 +119,25 @@ def account_history(account_id: str, batch: list[dict[str, Any]]) -> list[dict[s
             return fetched
         request |= {"ExclusiveStartKey": page["LastEvaluatedKey"],
                     "Limit": 2 * request["Limit"]}
+
+
+def entity_days(entity: str, first_day: date, last_day: date) -> list[EntityDay]:
+    """The entity's days from ``first_day`` to ``last_day``: one Query (a page holds them)."""
+    request: dict[str, Any] = {
+        "TableName": FEATURES_TABLE,
+        "KeyConditionExpression": "#entity = :entity AND #day BETWEEN :first AND :last",
+        "ExpressionAttributeNames": {"#entity": FEATURES_ENTITY.name,
+                                     "#day": FEATURES_DAY.name},
+        "ExpressionAttributeValues": {":entity": {"S": entity},
+                                      ":first": {"S": first_day.isoformat()},
+                                      ":last": {"S": last_day.isoformat()}}}
+    days: list[EntityDay] = []
+    while True:
+        page = dynamodb.query(**request)
+        days += (EntityDay.from_item(from_item(item)) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return days
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def send_alerts(alerts: list[tuple[str, Alert]]) -> list[str]:
@@ -171,18 +209,58 @@ def _history_of(account: tuple[str, dict[ItemKey, dict[str, Any]]],
         return error
 
 
+def _days_of(entity: tuple[str, list[dict[str, Any]]]) -> list[EntityDay] | Exception:
+    """The days an entity's batch transactions' features read, or the read's error."""
+    name, transactions = entity
+    days = [date.fromisoformat(day_of(transaction)) for transaction in transactions]
+    try:
+        return entity_days(name, first_day_needed(min(days), FOREST.label_delay_days),
+                           max(days))
+    except (ClientError, BotoCoreError) as error:
+        return error
+
+
+def _entities(batch: StreamBatch) -> dict[str, list[dict[str, Any]]]:
+    """Each account's and merchant's entity key → its batch transactions, in order."""
+    entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for by_id in batch.accounts.values():
+        for transaction in by_id.values():
+            entities[account_entity(transaction["accountId"])].append(transaction)
+            entities[merchant_entity(transaction["merchantId"])].append(transaction)
+    for transactions in entities.values():
+        transactions.sort(key=order_key)
+    return entities
+
+
+def _model_input(transaction: dict[str, Any], entities: dict[str, list[dict[str, Any]]],
+                 days: dict[str, list[EntityDay] | Exception]) -> ModelInput | Exception:
+    """What the model reads for ``transaction``: stored days plus the batch's earlier ones."""
+    read = []
+    for entity in (account_entity(transaction["accountId"]),
+                   merchant_entity(transaction["merchantId"])):
+        if isinstance(days[entity], Exception):
+            return days[entity]
+        earlier = [t for t in entities[entity] if order_key(t) < order_key(transaction)]
+        read.append(with_transactions(days[entity], entity, earlier, RATES))
+    return ModelInput(FOREST, *read)
+
+
 def score_batch(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
     """Verdicts of the batch's transactions; the sequence numbers left without one.
 
-    The accounts' history queries run side by side: a batch over many accounts would
+    The accounts' history queries (and, with a model, one Query per distinct account and
+    merchant for their entity days) run side by side: a batch over many accounts would
     otherwise wait for them one after the other, most of its billed time.
     """
     analysed_at = iso_now()
     analyses: list[Analysis] = []
     unscored: list[str] = []
     accounts = list(batch.accounts.items())
+    entities = _entities(batch) if FOREST else {}
     with ThreadPoolExecutor(max_workers=QUERIES_IN_FLIGHT) as pool:
+        days_read = pool.map(_days_of, entities.items())
         histories = list(pool.map(_history_of, accounts))
+        days = dict(zip(entities, days_read, strict=True))
     for (account_id, by_id), history in zip(accounts, histories, strict=True):
         transactions = list(by_id.values())
         if isinstance(history, Exception):
@@ -191,8 +269,15 @@ def score_batch(batch: StreamBatch) -> tuple[list[Analysis], list[str]]:
             unscored += [batch.sequence_of[order_key(t)] for t in transactions]
             continue
         for transaction, earlier in with_history(transactions, history, RULES.history_needed):
+            model = _model_input(transaction, entities, days) if FOREST else None
+            if isinstance(model, Exception):
+                logger.warning("Entity days query failed", extra={
+                    "account": mask_account(account_id), "error": str(model)})
+                unscored.append(batch.sequence_of[order_key(transaction)])
+                continue
             analyses.append(Analysis(batch.sequence_of[order_key(transaction)],
-                                     transaction, score(transaction, earlier, RULES, RATES),
+                                     transaction,
+                                     score(transaction, earlier, RULES, RATES, model),
                                      analysed_at))
     return analyses, unscored
 

@@ -27,6 +27,7 @@ from common.rules import Verdict
 from common.stats import StatsDelta, stats_key, update_action
 from common.transaction import (
     ANALYZED_AT,
+    FRAUD_MODEL_VERSION,
     FRAUD_REASON_DETAILS,
     FRAUD_REASONS,
     FRAUD_SCORE,
@@ -67,6 +68,8 @@ class Analysis:
             FRAUD_REASON_DETAILS: [reason.as_dict() for reason in self.verdict.reasons],
             ANALYZED_AT: self.analyzed_at,
         }
+        if self.verdict.model_version is not None:
+            attributes[FRAUD_MODEL_VERSION] = self.verdict.model_version
         if self.verdict.status == SUSPICIOUS:  # puts the item in the sparse byFlaggedDay index
             attributes[FLAGGED_DAY.name] = utc_day(self.transaction["timestamp"])
         return attributes

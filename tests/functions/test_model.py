@@ -1,0 +1,123 @@
+"""The model's path: features from entity days, the JSON forest, the MODEL reason, detect-fraud.
+
+Tiny hand-made forests, so every figure can be worked out by hand; training is tested with
+the backtest's CLI (tests/backtest/test_cli.py).
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from common.entity_days import EntityDay, account_entity, merchant_entity
+from common.features import FEATURE_NAMES, feature_vector
+from common.model import FORMAT, ModelError, forest_from_dict
+from common.rules import RuleConfig, evaluate
+from common.scoring import MODEL, ModelInput, score
+from common.transaction import to_item
+
+from shared.outputs import DataOutputs
+from tests.functions.aws_calls import AwsCalls
+from tests.functions.pipeline import DAY, analyse, store, stored, transaction
+
+RISK = FEATURE_NAMES.index("merchantRisk30d")
+
+
+def _forest(threshold=0.1, low=0.0, high=0.9, root=0.05):
+    """One split on the merchant's 30-day risk: ``high`` above ``threshold``, else ``low``."""
+    return forest_from_dict({
+        "format": FORMAT, "modelVersion": "forest-test", "labelDelayDays": 7,
+        "features": list(FEATURE_NAMES),
+        "trees": [{"feature": [RISK, 0, 0], "threshold": [threshold, 0, 0],
+                   "left": [1, -1, -1], "right": [2, -1, -1], "value": [root, low, high]}]})
+
+
+def _day(entity, days_ago, **counts):
+    return EntityDay(entity, (date.fromisoformat(DAY) - timedelta(days=days_ago)).isoformat(),
+                     **counts)
+
+
+def test_features_count_the_windows_and_the_risk_only_once_labels_are_in():
+    spent = transaction(1, amount="30.00")
+    account, merchant = account_entity("acc-0001"), merchant_entity("m-1")
+    account_days = [_day(account, 0, transactions=1, amount_sum=Decimal(10)),
+                    _day(account, 3, transactions=2, amount_sum=Decimal(20)),
+                    _day(account, 9, transactions=1, amount_sum=Decimal(40), labelled_fraud=1)]
+    merchant_days = [_day(merchant, 2, transactions=4, labelled_fraud=4),  # labels not all in
+                     _day(merchant, 8, transactions=10, labelled_fraud=5),
+                     _day(merchant, 40, transactions=10, labelled_fraud=10),  # too old
+                     _day(merchant, -1, transactions=99)]  # after the transaction: ignored
+    features = dict(zip(FEATURE_NAMES, feature_vector(spent, account_days, merchant_days, 7),
+                        strict=True))
+    assert features["amount"] == 30.0
+    assert (features["hour"], features["isNight"], features["isWeekend"]) == (12.0, 0.0, 0.0)
+    assert (features["accountTransactions1d"], features["accountMeanAmount1d"]) == (2.0, 20.0)
+    assert (features["accountTransactions7d"], features["accountMeanAmount7d"]) == (4.0, 15.0)
+    assert features["accountAmountOverMean7d"] == 2.0
+    assert features["accountTransactions30d"] == 5.0
+    assert features["merchantTransactions7d"] == 5.0  # 4 and this one
+    assert features["merchantRisk1d"] == 0.5  # day 8: the first whose labels have all arrived
+    assert features["merchantRisk30d"] == 0.5
+    assert features["accountLabelledFrauds30d"] == 1.0
+    assert features["accountLabelledFrauds1d"] == 0.0
+
+
+def test_the_forest_scores_and_says_which_features_moved_it():
+    prediction = _forest().predict([0.0] * RISK + [0.5] + [0.0] * (len(FEATURE_NAMES) - RISK - 1))
+    assert prediction.probability == 0.9
+    assert prediction.contributions["merchantRisk30d"] == pytest.approx(0.85)
+    assert sum(prediction.contributions.values()) == pytest.approx(0.9 - 0.05)
+
+
+@pytest.mark.parametrize(("artifact", "message"), [
+    ({"format": "other"}, "not a fraud-forest/1 model artifact"),
+    ({"format": FORMAT, "features": ["amount"]}, "retrain it"),
+    ({"format": FORMAT, "features": list(FEATURE_NAMES), "modelVersion": "v",
+      "labelDelayDays": 7, "trees": [{"feature": [0], "threshold": [], "left": [-1],
+                                      "right": [-1], "value": [0.1]}]}, "differ in length"),
+])
+def test_a_bad_artifact_is_refused_with_a_clear_error(artifact, message):
+    with pytest.raises(ModelError, match=message):
+        forest_from_dict(artifact)
+
+
+def test_the_model_reason_counts_from_its_minimum_and_names_its_version():
+    spent = transaction(1)
+    risky = [_day(merchant_entity("m-1"), 8, transactions=10, labelled_fraud=5)]
+    verdict = score(spent, [], RuleConfig(), ModelInput(_forest(), [], risky))
+    assert (verdict.score, verdict.status, verdict.codes) == (90, "SUSPICIOUS", [MODEL])
+    assert verdict.model_version == "forest-test"
+    [reason] = verdict.reasons
+    assert (reason.value, reason.threshold, reason.weight) == (Decimal("0.9000"), 1, 90)
+    assert reason.detail.startswith("model forest-test: fraud probability 0.90; "
+                                    "merchantRisk30d 0.5 (+0.85)")
+    quiet = score(spent, [], RuleConfig(), ModelInput(_forest(low=0.004), [], []))
+    assert (quiet.score, quiet.codes, quiet.model_version) == (0, [], "forest-test")
+    assert score(spent, [], RuleConfig()) == evaluate(spent, [], RuleConfig())
+
+
+def test_detect_fraud_reads_each_entitys_days_once_and_scores_with_them(
+        detect_app, context, session, outputs, monkeypatch):
+    monkeypatch.setattr(detect_app, "FOREST", _forest())
+    features_table = outputs[DataOutputs.FEATURES_TABLE_NAME]
+    risky = _day(merchant_entity("m-1"), 8, transactions=10, labelled_fraud=5)
+    dynamodb = session.client("dynamodb")
+    dynamodb.put_item(TableName=features_table, Item=to_item(
+        {"entity": risky.entity, "day": risky.day, "transactions": 10, "labelledFraud": 5}))
+    try:
+        items = [transaction(1), transaction(8), transaction(2, "acc-0002")]  # m-1, m-1, m-2
+        store(session, outputs, items)
+        with AwsCalls(detect_app.dynamodb) as calls:
+            assert analyse(detect_app, context, items) == []
+        verdicts = stored(session, outputs)
+        assert calls["DynamoDB.Query"] == 2 + 4  # histories; accounts 1, 2, merchants 1, 2
+        for number in (1, 8):
+            item = verdicts[f"txn-{number:05d}"]
+            assert (item["fraudScore"], item["fraudReasons"]) == (90, [MODEL])
+            assert item["fraudModelVersion"] == "forest-test"
+        expected = score(items[0], [], RuleConfig(), ModelInput(_forest(), [], [risky]))
+        assert verdicts["txn-00001"]["fraudReasonDetails"] == [
+            reason.as_dict() for reason in expected.reasons]
+        assert verdicts["txn-00002"]["fraudReasons"] == []
+    finally:
+        dynamodb.delete_item(TableName=features_table,
+                             Key={"entity": {"S": risky.entity}, "day": {"S": risky.day}})
