@@ -30,7 +30,7 @@ REVERSED_LAYERS := $(shell printf '%s\n' $(LAYERS) | tac)
 
 .PHONY: help install test lint preview-all deploy-all destroy outputs config-set demo local report bench smoke \
 	apigateway-account destroy-apigateway-account \
-	backtest \
+	backtest train \
 	$(addprefix deploy-,$(LAYERS)) $(addprefix destroy-,$(LAYERS)) $(addprefix preview-,$(LAYERS))
 
 help: ## List the targets
@@ -131,6 +131,11 @@ BACKTEST_TO ?= 2018-08-14
 BACKTEST_DELAY_DAYS ?= 7
 BACKTEST_RULES ?=
 export BACKTEST_RULES
+BACKTEST_TRAIN_FROM ?= 2018-07-25
+BACKTEST_TRAIN_TO ?= 2018-07-31
+# The model to replay with the rules, e.g. BACKTEST_MODEL=functions/detect_fraud/model.json.
+BACKTEST_MODEL ?=
+DEFAULT_MODEL := functions/detect_fraud/model.json
 BACKTEST_DATA := $(BACKTEST_DIR)/handbook-$(BACKTEST_DAYS)days-seed$(BACKTEST_SEED).csv
 
 $(BACKTEST_DATA): backtest/generator.py | $(INSTALLED)
@@ -139,4 +144,9 @@ $(BACKTEST_DATA): backtest/generator.py | $(INSTALLED)
 backtest: install $(BACKTEST_DATA) ## Replay the benchmark (made once) through the rules, print the figures
 	@$(PY) -m backtest run --data $(BACKTEST_DATA) --from $(BACKTEST_FROM) --to $(BACKTEST_TO) \
 		--label-delay-days $(BACKTEST_DELAY_DAYS) $(if $(BACKTEST_RULES),--set "ruleOverrides=$$BACKTEST_RULES") \
+		$(if $(BACKTEST_MODEL),--model $(BACKTEST_MODEL)) \
 		--scores $(BACKTEST_DIR)/scores.csv --report $(BACKTEST_DIR)/report.html
+
+train: install $(BACKTEST_DATA) ## Train the shipped model on the benchmark's training week (fixed seeds)
+	@$(PY) -m backtest train --data $(BACKTEST_DATA) --from $(BACKTEST_TRAIN_FROM) \
+		--to $(BACKTEST_TRAIN_TO) --label-delay-days $(BACKTEST_DELAY_DAYS) --model $(DEFAULT_MODEL)
