@@ -49,3 +49,18 @@ def test_bad_rule_overrides_stop_detect_fraud_at_start_with_a_clear_error(tmp_pa
     assert result.returncode != 0
     assert "RuleConfigError: invalid rule overrides" in result.stderr
     assert "unknown key 'velocityWindow'" in result.stderr
+
+
+def test_detect_fraud_serves_the_packaged_model_without_numpy_or_scikit_learn(tmp_path):
+    [spec] = [spec for spec in LAMBDAS if spec.package == "detect_fraud"]
+    root = write_archive_layout(spec, tmp_path)
+    assert (root / "detect_fraud" / "model.json").is_file()
+    result = run_in_archive(spec, root, "import sys, detect_fraud.app as m; "
+                                        "print(m.FOREST.version, len(m.FOREST.trees)); "
+                                        "print(sorted({'numpy', 'sklearn'} & set(sys.modules)))",
+                            MODEL="default")
+    assert result.returncode == 0, result.stderr
+    served, loaded = result.stdout.splitlines()
+    assert served.startswith("forest-")
+    assert served.endswith(" 50")
+    assert loaded == "[]"
