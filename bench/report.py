@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bench import detection
 from bench.prices import CHECK, LISTED, PRICES, REGION, REGION_NAME
 
 
@@ -128,6 +129,7 @@ def render(results: Mapping[str, Any]) -> str:
         text = section(results)
         if text:
             parts += ["", text]
+    parts += ["", _detection()]
     return "\n".join(parts) + "\n"
 
 
@@ -357,3 +359,16 @@ def _cost(results: Mapping[str, Any]) -> str:
         table(["price", "USD", "per", "source", "note"], [
             [key, unit_price(p.usd), p.unit, p.page, p.note] for key, p in PRICES.items()]),
     ])
+
+
+def _detection() -> str:
+    rows = [[name, f"{auc:.3f}", f"{ap:.3f}", f"{cp:.3f}"]
+            for name, auc, ap, cp in (*detection.MEASURED, *detection.HANDBOOK)]
+    rows.append(["goal (issue 17)", *(f"≥ {value:.2f}" for value in detection.GOAL)])
+    return "\n".join([
+        "## 6. Detection quality (the backtest)", "",
+        "`make backtest`, with and without the shipped model, on the default benchmark "
+        "(the Handbook's protocol: a training week, a week of label delay, the test week "
+        "2018-08-08 to 14; cards known compromised left out). Not measured by `make bench` "
+        "(minutes a run): copied from those runs into `bench/detection.py`.", "",
+        table(["scorer", "AUC ROC", "average precision", "card precision@100"], rows)])
