@@ -2,7 +2,8 @@
 
 :class:`EntityDays` keeps, per account and merchant and UTC day, the aggregates detect-fraud
 writes to the features table (``common.entity_days``): a transaction counts in its days once
-observed, its label moves the labelled counts once it arrives. A verdict reads the days the
+observed (its amount in the reference currency, with the default rates as the replay's
+rules use them), its label moves the labelled counts once it arrives. A verdict reads the days the
 features need as :class:`common.entity_days.EntityDay` values, through ``common.scoring``: the
 one scoring path.
 """
@@ -11,7 +12,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from common.entity_days import EntityDay, day_of, entities_of
+from common.entity_days import EntityDay, amount_of, day_of, entities_of
+from common.exchange_rates import DEFAULT_RATES
 from common.features import feature_vector, first_day_needed
 from common.model import Forest
 from common.rules import RuleConfig, Verdict
@@ -30,11 +32,11 @@ class EntityDays:
         self.days: defaultdict[str, dict[str, list]] = defaultdict(dict)
 
     def observe(self, transaction: Transaction) -> None:
-        day = day_of(transaction)
+        day, amount = day_of(transaction), amount_of(transaction, DEFAULT_RATES)
         for entity in entities_of(transaction):
             counters = self.days[entity].setdefault(day, [0, Decimal(0), 0, 0])
             counters[TRANSACTIONS] += 1
-            counters[AMOUNT_SUM] += transaction["amount"]
+            counters[AMOUNT_SUM] += amount
 
     def label(self, transaction: Transaction, fraud: bool) -> None:
         day = day_of(transaction)
@@ -66,8 +68,8 @@ class ModelScorer(RulesScorer):
         account, merchant = entities_of(transaction)
         days = self.entity_days
         return score(transaction, self.history[transaction["accountId"]], rules,
-                     ModelInput(self.forest, days.of(account, transaction),
-                                days.of(merchant, transaction)))
+                     model=ModelInput(self.forest, days.of(account, transaction),
+                                      days.of(merchant, transaction)))
 
     def observe(self, transaction: Transaction) -> None:
         super().observe(transaction)

@@ -83,14 +83,14 @@ def test_a_bad_artifact_is_refused_with_a_clear_error(artifact, message):
 def test_the_model_reason_counts_from_its_minimum_and_names_its_version():
     spent = transaction(1)
     risky = [_day(merchant_entity("m-1"), 8, transactions=10, labelled_fraud=5)]
-    verdict = score(spent, [], RuleConfig(), ModelInput(_forest(), [], risky))
+    verdict = score(spent, [], RuleConfig(), model=ModelInput(_forest(), [], risky))
     assert (verdict.score, verdict.status, verdict.codes) == (90, "SUSPICIOUS", [MODEL])
     assert verdict.model_version == "forest-test"
     [reason] = verdict.reasons
     assert (reason.value, reason.threshold, reason.weight) == (Decimal("0.9000"), 1, 90)
     assert reason.detail.startswith("model forest-test: fraud probability 0.90; "
                                     "merchantRisk30d 0.5 (+0.85)")
-    quiet = score(spent, [], RuleConfig(), ModelInput(_forest(low=0.004), [], []))
+    quiet = score(spent, [], RuleConfig(), model=ModelInput(_forest(low=0.004), [], []))
     assert (quiet.score, quiet.codes, quiet.model_version) == (0, [], "forest-test")
     assert score(spent, [], RuleConfig()) == evaluate(spent, [], RuleConfig())
 
@@ -114,7 +114,7 @@ def test_detect_fraud_reads_each_entitys_days_once_and_scores_with_them(
             item = verdicts[f"txn-{number:05d}"]
             assert (item["fraudScore"], item["fraudReasons"]) == (90, [MODEL])
             assert item["fraudModelVersion"] == "forest-test"
-        expected = score(items[0], [], RuleConfig(), ModelInput(_forest(), [], [risky]))
+        expected = score(items[0], [], RuleConfig(), model=ModelInput(_forest(), [], [risky]))
         assert verdicts["txn-00001"]["fraudReasonDetails"] == [
             reason.as_dict() for reason in expected.reasons]
         assert verdicts["txn-00002"]["fraudReasons"] == []
