@@ -371,4 +371,11 @@ def _detection() -> str:
         "(the Handbook's protocol: a training week, a week of label delay, the test week "
         "2018-08-08 to 14; cards known compromised left out). Not measured by `make bench` "
         "(minutes a run): copied from those runs into `bench/detection.py`.", "",
-        table(["scorer", "AUC ROC", "average precision", "card precision@100"], rows)])
+        table(["scorer", "AUC ROC", "average precision", "card precision@100"], rows), "",
+        "With `fraud:model` `default`, detect-fraud also makes one eventually consistent Query "
+        "per distinct account and per distinct merchant of a batch on the features table "
+        "(counted in tests/functions/test_model.py), each at most 38 entity days, under 4 KB: "
+        "half a read unit. At the cost model's batch (100 records over 100 accounts and as "
+        "many merchants) that is 100 read units a batch, 1,000,000 per million transactions, "
+        "$0.125 at the read unit's price: not yet measured by `make bench` nor in the totals "
+        "above, which price the rules-only default."])
