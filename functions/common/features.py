@@ -14,12 +14,13 @@ day as the features table holds them:
 - the account's labelled frauds over the same delayed windows.
 
 Amounts are in the reference currency (``common.exchange_rates``; as is for a currency the
-table lacks), as the entity days sum them, and plain floats: the model compares them with
-thresholds, nothing is summed for money.
+table lacks), as the entity days sum them, kept as ``Decimal`` (never a float: the model only
+compares them with its thresholds).
 """
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from common.entity_days import EntityDay, amount_of
@@ -54,7 +55,7 @@ def _by_age(days: Iterable[EntityDay], today: date) -> dict[int, EntityDay]:
 
 def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[EntityDay],
                    merchant_days: Iterable[EntityDay], label_delay_days: int,
-                   rates: ExchangeRates = DEFAULT_RATES) -> list[float]:
+                   rates: ExchangeRates = DEFAULT_RATES) -> list[Decimal | int]:
     """The features of :data:`FEATURE_NAMES`, in that order.
 
     ``account_days`` and ``merchant_days`` are the entities' days as known before this
@@ -62,23 +63,24 @@ def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[Entity
     """
     moment = datetime.fromtimestamp(int(transaction["timestamp"]) / 1000, UTC)
     today = moment.date()
-    amount = float(amount_of(transaction, rates))
+    amount: Decimal = amount_of(transaction, rates)
     account, merchant = _by_age(account_days, today), _by_age(merchant_days, today)
-    vector = [amount, moment.hour + moment.minute / 60, float(moment.hour < NIGHT_BEFORE_HOUR),
-              float(moment.weekday() >= 5)]
+    vector: list[Decimal | int] = [amount, moment.hour + Decimal(moment.minute) / 60,
+                                   int(moment.hour < NIGHT_BEFORE_HOUR),
+                                   int(moment.weekday() >= 5)]
     for window in WINDOWS_DAYS:
         recent = [account[age] for age in range(window) if age in account]
         count = 1 + sum(day.transactions for day in recent)
-        mean = (amount + sum(float(day.amount_sum) for day in recent)) / count
-        vector += [float(count), mean, amount / mean if mean else 0.0]
-    vector += [float(1 + sum(merchant[age].transactions for age in range(window)
-                             if age in merchant)) for window in WINDOWS_DAYS]
+        mean = (amount + sum(day.amount_sum for day in recent)) / count
+        vector += [count, mean, amount / mean if mean else 0]
+    vector += [1 + sum(merchant[age].transactions for age in range(window)
+                       if age in merchant) for window in WINDOWS_DAYS]
     delayed = [range(label_delay_days + 1, label_delay_days + 1 + window)
                for window in WINDOWS_DAYS]
     for ages in delayed:
         labelled = [merchant[age] for age in ages if age in merchant]
         seen = sum(day.transactions for day in labelled)
-        vector.append(sum(day.labelled_fraud for day in labelled) / seen if seen else 0.0)
-    vector += [float(sum(account[age].labelled_fraud for age in ages if age in account))
+        vector.append(Decimal(sum(day.labelled_fraud for day in labelled)) / seen if seen else 0)
+    vector += [sum(account[age].labelled_fraud for age in ages if age in account)
                for ages in delayed]
     return vector

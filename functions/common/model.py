@@ -14,7 +14,9 @@ left when its feature is ≤ the threshold.
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +51,8 @@ class Forest:
     label_delay_days: int
     trees: tuple[Tree, ...]
 
-    def predict(self, vector: list[float]) -> Prediction:
+    def predict(self, vector: Sequence[Decimal | int]) -> Prediction:
+        """Features (``Decimal`` or ``int``) compare exactly with the float thresholds."""
         contributions = [0.0] * len(FEATURE_NAMES)
         total = 0.0
         for tree in self.trees:
@@ -65,6 +68,12 @@ class Forest:
                                           in zip(FEATURE_NAMES, contributions, strict=True)})
 
 
+def _numbers(values: Any) -> tuple[float, ...]:
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise ValueError("a node's threshold or value is not a number")
+    return tuple(values)
+
+
 def forest_from_dict(artifact: dict[str, Any]) -> Forest:
     """Check and read an artifact; :class:`ModelError` when it is not one this code serves."""
     if not isinstance(artifact, dict) or artifact.get("format") != FORMAT:
@@ -73,8 +82,8 @@ def forest_from_dict(artifact: dict[str, Any]) -> Forest:
         raise ModelError("the artifact's features are not this code's "
                          "(common.features.FEATURE_NAMES): retrain it")
     try:
-        trees = tuple(Tree(tuple(t["feature"]), tuple(map(float, t["threshold"])),
-                           tuple(t["left"]), tuple(t["right"]), tuple(map(float, t["value"])))
+        trees = tuple(Tree(tuple(t["feature"]), _numbers(t["threshold"]),
+                           tuple(t["left"]), tuple(t["right"]), _numbers(t["value"]))
                       for t in artifact["trees"])
         version, delay = str(artifact["modelVersion"]), int(artifact["labelDelayDays"])
     except (KeyError, TypeError, ValueError) as error:

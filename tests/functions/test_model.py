@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from common.entity_days import EntityDay, account_entity, merchant_entity
+from common.entity_days import EntityDay, account_entity, merchant_entity, with_transactions
+from common.exchange_rates import DEFAULT_RATES
 from common.features import FEATURE_NAMES, feature_vector
 from common.model import FORMAT, ModelError, forest_from_dict
 from common.rules import RuleConfig, evaluate
@@ -17,9 +18,10 @@ from common.transaction import to_item
 
 from shared.outputs import DataOutputs
 from tests.functions.aws_calls import AwsCalls
-from tests.functions.pipeline import DAY, analyse, store, stored, transaction
+from tests.functions.pipeline import DAY, T0, analyse, store, stored, transaction
 
 RISK = FEATURE_NAMES.index("merchantRisk30d")
+DAY_MS = 86_400_000
 
 
 def _forest(threshold=0.1, low=0.0, high=0.9, root=0.05):
@@ -121,3 +123,14 @@ def test_detect_fraud_reads_each_entitys_days_once_and_scores_with_them(
     finally:
         dynamodb.delete_item(TableName=features_table,
                              Key={"entity": {"S": risky.entity}, "day": {"S": risky.day}})
+
+
+def test_the_batchs_earlier_transactions_count_in_their_days_in_the_reference_currency():
+    merchant = merchant_entity("m-1")
+    stored_days = [_day(merchant, 0, transactions=2, amount_sum=Decimal("10.00"))]
+    earlier = [transaction(1, currency="JPY", amount="17568"), transaction(8, amount="5.00")]
+    [today] = with_transactions(stored_days, merchant, earlier, DEFAULT_RATES)
+    assert (today.transactions, today.amount_sum) == (4, Decimal("115.00"))  # ¥17,568 = €100
+    [yesterday] = with_transactions([], merchant, [transaction(1, timestamp=T0 - DAY_MS)],
+                                    DEFAULT_RATES)
+    assert (yesterday.day, yesterday.transactions) == ("2024-04-30", 1)

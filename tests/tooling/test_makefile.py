@@ -554,4 +554,4 @@ def test_a_venv_made_by_another_python_is_rebuilt_not_reused(repo, bin_dir, tmp_
     assert not (repo / ".venv" / "lib").exists()  # the old one is gone
     assert (repo / ".venv" / "bin" / "python").read_text().startswith("#!/usr/bin/env bash")
     assert "-m pip install" in log.read_text()
-    assert "-e .[dev]" in log.read_text()
+    assert "-e .[dev,train]" in log.read_text()
