@@ -301,8 +301,8 @@ _KEYS: dict[str, tuple[str, Any, Callable[[str], Any]]] = {
     "exchangeRates": ("exchange_rates",
                       json.dumps({code: float(rate) for code, rate in DEFAULT_TABLE.items()},
                                  sort_keys=True), _exchange_rates),
-    # "none" until the features table's writes and detect-fraud's Query on it are deployed
-    # (issue 16): the model reads entity days that only those writes fill.
+    # "none" by default: with the model, a large purchase also gets a MODEL reason (it learnt
+    # the benchmark's "over 220 is fraud" scenario), which changes docs/rules.md's verdicts.
     "model": ("model", "none", _one_of(*MODELS)),
     "reportAccountIds": ("report_account_ids", MASKED, _one_of(*REPORT_ACCOUNT_IDS)),
     "waf": ("waf", True, _boolean),
