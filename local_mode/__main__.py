@@ -12,6 +12,7 @@ from local_mode.console import Console, StatusLine, banner, counted, shown
 from local_mode.emulator import EmulatorError
 from local_mode.report import ReportError, build_report, parse_day
 from local_mode.stack import (
+    ALERT_CLAIM_SECONDS,
     DEFAULT_API_PORT,
     DEFAULT_EMULATOR_PORT,
     DEFAULT_HOST,
@@ -20,6 +21,7 @@ from local_mode.stack import (
     LocalStack,
     StartError,
     parse_instances,
+    parse_timeouts,
     read_state,
 )
 from shared.outputs import DataOutputs
@@ -38,7 +40,8 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host, api_port=args.api_port,
         emulator_port=args.emulator_port, emulator_endpoint=args.emulator_endpoint,
         outbox=args.outbox, config=qualified_config(args.set),
-        instances=parse_instances(args.instances), sigv4=args.sigv4)
+        instances=parse_instances(args.instances), sigv4=args.sigv4,
+        timeouts=parse_timeouts(args.timeout), alert_hold_seconds=args.alert_hold_seconds)
     show = (lambda _text: None) if args.quiet else console.print
     stack = LocalStack(options, on_message=show,
                        on_fatal=lambda text: console.print(f"error: {text}"))
@@ -119,6 +122,14 @@ def parser() -> argparse.ArgumentParser:
     serve_command.add_argument("--sigv4", action="store_true",
                                help="verify SigV4 signatures made with the local credentials, "
                                "as API Gateway's IAM authorization does (unsigned: 403)")
+    serve_command.add_argument("--timeout", action="append", default=[],
+                               metavar="FUNCTION=SECONDS",
+                               help="a function's timeout, shorter for tests, e.g. "
+                               "notify-team=8 (default: the compute stack's)")
+    serve_command.add_argument("--alert-hold-seconds", type=int, metavar="N",
+                               help="how long the alerts poller hides a received message "
+                               "(default: the 5 s batching window, notify-team's timeout and "
+                               f"{ALERT_CLAIM_SECONDS} s of claim)")
     serve_command.add_argument("--quiet", action="store_true",
                                help="no banner, status line or digests on the terminal")
     serve_command.set_defaults(run=serve)

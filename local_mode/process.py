@@ -37,7 +37,8 @@ class LocalModeProcess:
     def __init__(self, outbox: Path, *, api_port: int | None = None,
                  emulator_port: int | None = None, emulator_endpoint: str | None = None,
                  config: Sequence[str] = (), instances: Mapping[str, int] | None = None,
-                 sigv4: bool = False) -> None:
+                 sigv4: bool = False, timeouts: Mapping[str, int] | None = None,
+                 alert_hold_seconds: int | None = None) -> None:
         self.outbox = outbox
         self.api_port = api_port or free_port()
         self.emulator_port = emulator_port or free_port()
@@ -45,6 +46,8 @@ class LocalModeProcess:
         self.config = config
         self.instances = instances or {}
         self.sigv4 = sigv4
+        self.timeouts = timeouts or {}
+        self.alert_hold_seconds = alert_hold_seconds
         self.process: subprocess.Popen[bytes] | None = None
         self.state: dict[str, Any] = {}
         self.log_path = outbox / "local-mode.out"
@@ -61,6 +64,10 @@ class LocalModeProcess:
             command += ["--set", pair]
         for function_id, count in self.instances.items():
             command += ["--instances", f"{function_id}={count}"]
+        for function_id, seconds in self.timeouts.items():
+            command += ["--timeout", f"{function_id}={seconds}"]
+        if self.alert_hold_seconds is not None:
+            command += ["--alert-hold-seconds", str(self.alert_hold_seconds)]
         if self.sigv4:
             command.append("--sigv4")
         with self.log_path.open("wb") as log:

@@ -13,7 +13,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,11 +46,20 @@ LOG_DIR = "logs"
 CHECKPOINTS_FILE = "stream-checkpoints.json"
 # Locally a failed alert is visible again after this long (the queue says 300 s, for Lambda).
 ALERT_RETRY_DELAY_SECONDS = 2
-# Long enough for the batching window and an invocation, so a held message never reappears;
-# notify-team's claims expire by then (shared.lambdas.alert_claim_seconds), so a message a
-# killed local mode held is published again once it is back.
-ALERT_HOLD_SECONDS = (lambdas.ALERTS_BATCH_WINDOW_SECONDS + lambdas.NOTIFY_TEAM.timeout_seconds
-                      + 10)
+# How long notify-team's claims hold locally, by default (shared.lambdas.alert_claim_seconds).
+ALERT_CLAIM_SECONDS = 10
+MAX_ALERT_HOLD_SECONDS = 43_200  # SQS's longest visibility timeout
+MAX_TIMEOUT_SECONDS = 900  # Lambda's longest timeout
+
+
+def default_alert_hold_seconds(notify_timeout_seconds: int) -> int:
+    """How long the alerts poller hides a message it received: long enough for the batching
+    window and an invocation, so a held message never reappears; the claims expire by then, so
+    a message a killed local mode held is published again once it is back."""
+    return lambdas.ALERTS_BATCH_WINDOW_SECONDS + notify_timeout_seconds + ALERT_CLAIM_SECONDS
+
+
+ALERT_HOLD_SECONDS = default_alert_hold_seconds(lambdas.NOTIFY_TEAM.timeout_seconds)  # 60
 OUTBOX_HOLD_SECONDS = 30
 # Each function's concurrent instances, as a small reserved concurrency would allow: the API's
 # callers wait on process-transaction; the stream mapping invokes one batch per shard at a time.
@@ -82,24 +91,58 @@ class LocalOptions:
     config: Mapping[str, str] = field(default_factory=dict)  # fraud:* keys and aws:region
     instances: Mapping[str, int] = field(default_factory=dict)  # function id → instances
     sigv4: bool = False  # the API verifies SigV4 signatures made with the local credentials
+    # Shorter waits, for tests: a function's timeout (function id → seconds), and how long the
+    # alerts poller hides a received message (None: default_alert_hold_seconds).
+    timeouts: Mapping[str, int] = field(default_factory=dict)
+    alert_hold_seconds: int | None = None
 
     def instances_of(self, function_id: str) -> int:
         return {**DEFAULT_INSTANCES, **self.instances}[function_id]
 
+    def spec_of(self, spec: LambdaSpec) -> LambdaSpec:
+        """``spec`` with its local timeout."""
+        return replace(spec, timeout_seconds=self.timeouts.get(spec.id, spec.timeout_seconds))
+
+    def alert_hold(self) -> int:
+        """The alerts poller's hold in seconds; :class:`ConfigError` if it leaves no claim."""
+        notify_timeout = self.spec_of(lambdas.NOTIFY_TEAM).timeout_seconds
+        if self.alert_hold_seconds is None:
+            return default_alert_hold_seconds(notify_timeout)
+        hold = self.alert_hold_seconds
+        if not 1 <= hold <= MAX_ALERT_HOLD_SECONDS:
+            raise ConfigError(f"--alert-hold-seconds takes 1 to {MAX_ALERT_HOLD_SECONDS} "
+                              f"(SQS's longest visibility timeout); got {hold}")
+        try:
+            lambdas.alert_claim_seconds(hold, notify_timeout)
+        except ValueError as error:
+            raise ConfigError(f"--alert-hold-seconds {hold}: {error}") from None
+        return hold
+
+
+def _function_pairs(pairs: list[str], flag: str, value: str, high: int) -> dict[str, int]:
+    """``FUNCTION=N`` pairs as a mapping, N from 1 to ``high``; :class:`ConfigError` naming a
+    bad one."""
+    values = {}
+    for pair in pairs:
+        function_id, _, number = pair.partition("=")
+        if function_id not in DEFAULT_INSTANCES:
+            raise ConfigError(f"{flag} takes FUNCTION={value} with FUNCTION one of "
+                              f"{', '.join(DEFAULT_INSTANCES)}; got {pair!r}")
+        if not (number.isascii() and number.isdigit() and 1 <= int(number) <= high):
+            raise ConfigError(f"{flag} {function_id}={value} takes {value} from 1 to {high}; "
+                              f"got {number!r}")
+        values[function_id] = int(number)
+    return values
+
 
 def parse_instances(pairs: list[str]) -> dict[str, int]:
     """``--instances FUNCTION=N`` pairs as a mapping; :class:`ConfigError` naming a bad one."""
-    instances = {}
-    for pair in pairs:
-        function_id, _, count = pair.partition("=")
-        if function_id not in DEFAULT_INSTANCES:
-            raise ConfigError(f"--instances takes FUNCTION=N with FUNCTION one of "
-                              f"{', '.join(DEFAULT_INSTANCES)}; got {pair!r}")
-        if not (count.isascii() and count.isdigit() and 1 <= int(count) <= MAX_INSTANCES):
-            raise ConfigError(f"--instances {function_id}=N takes N from 1 to {MAX_INSTANCES}; "
-                              f"got {count!r}")
-        instances[function_id] = int(count)
-    return instances
+    return _function_pairs(pairs, "--instances", "N", MAX_INSTANCES)
+
+
+def parse_timeouts(pairs: list[str]) -> dict[str, int]:
+    """``--timeout FUNCTION=SECONDS`` pairs as a mapping; :class:`ConfigError` naming a bad one."""
+    return _function_pairs(pairs, "--timeout", "SECONDS", MAX_TIMEOUT_SECONDS)
 
 
 def load_settings(config: Mapping[str, str]) -> Settings:
@@ -108,11 +151,14 @@ def load_settings(config: Mapping[str, str]) -> Settings:
 
 
 def local_function(spec: LambdaSpec, settings: Settings, outputs: Mapping[str, str],
-                   log_dir: Path, instances: int = 1) -> LocalFunction:
-    """``spec``'s function with the environment the compute stack gives it."""
+                   log_dir: Path, instances: int = 1,
+                   alerts_hidden_seconds: int = ALERT_HOLD_SECONDS) -> LocalFunction:
+    """``spec``'s function with the environment the compute stack gives it, for an alerts
+    poller that hides a received message ``alerts_hidden_seconds``."""
     name = resource_name("lambda", spec.id, settings.environment_suffix)
     environment = {**function_environment(spec, outputs),
-                   **runtime_environment(spec, settings, alerts_hidden_seconds=ALERT_HOLD_SECONDS)}
+                   **runtime_environment(spec, settings,
+                                         alerts_hidden_seconds=alerts_hidden_seconds)}
     arn = f"arn:aws:lambda:{settings.region}:{outputs[DataOutputs.ACCOUNT_ID]}:function:{name}"
     return LocalFunction(spec, name=name, arn=arn, environment=environment,
                          memory_mb=settings.lambda_memory_mb, log_dir=log_dir,
@@ -161,6 +207,7 @@ class LocalStack:
         self._last_error: dict[str, str] = {}  # the last error each worker reported
         self._said_throttled = False
         self.settings = load_settings(options.config)
+        self.alert_hold_seconds = options.alert_hold()
         self.emulator: Emulator | None = None
         self.outputs: dict[str, str] = {}
         self.functions: dict[str, LocalFunction] = {}
@@ -201,9 +248,10 @@ class LocalStack:
         """One instance of each function, side by side (a cold start each; the other instances
         start when needed), so that a function that cannot start stops the local mode now."""
         for spec in (lambdas.PROCESS_TRANSACTION, lambdas.DETECT_FRAUD, lambdas.NOTIFY_TEAM):
-            self.functions[spec.id] = local_function(spec, self.settings, self.outputs,
-                                                     self.log_dir,
-                                                     self.options.instances_of(spec.id))
+            self.functions[spec.id] = local_function(self.options.spec_of(spec), self.settings,
+                                                     self.outputs, self.log_dir,
+                                                     self.options.instances_of(spec.id),
+                                                     self.alert_hold_seconds)
         with ThreadPoolExecutor(len(self.functions)) as pool:
             starts = [pool.submit(function.start) for function in self.functions.values()]
         for start in starts:
@@ -300,7 +348,7 @@ class LocalStack:
             invoke=self.functions[lambdas.NOTIFY_TEAM.id].invoke,
             batch_size=lambdas.ALERTS_BATCH_SIZE,
             batch_window_seconds=lambdas.ALERTS_BATCH_WINDOW_SECONDS,
-            hold_seconds=ALERT_HOLD_SECONDS, retry_delay_seconds=ALERT_RETRY_DELAY_SECONDS,
+            hold_seconds=self.alert_hold_seconds, retry_delay_seconds=ALERT_RETRY_DELAY_SECONDS,
             on_error=report)
         outbox_url, outbox_arn = subscribe_outbox_queue(
             sqs, session.client("sns"), self.outputs[DataOutputs.NOTIFICATIONS_TOPIC_ARN],

@@ -130,23 +130,28 @@ ALERTS_BATCH_WINDOW_SECONDS = 5
 ALERTS_MAXIMUM_CONCURRENCY = 2
 
 
-def alert_claim_seconds(hidden_seconds: int) -> int:
+def alert_claim_seconds(hidden_seconds: int,
+                        timeout_seconds: int = NOTIFY_TEAM.timeout_seconds) -> int:
     """How long notify-team's claim on an alert holds, given how long the alerts queue hides a
     message it handed out (``hidden_seconds``: the queue's visibility timeout in AWS, the local
-    mode's shorter hold): a crashed invocation claimed within the batching window after the
-    receive and was gone by its timeout, so the claim has expired when its message is back
-    and the redelivery publishes the alert again; in AWS it also outlives any invocation."""
-    claim = hidden_seconds - ALERTS_BATCH_WINDOW_SECONDS - NOTIFY_TEAM.timeout_seconds
+    mode's shorter hold) and notify-team's timeout: a crashed invocation claimed within the
+    batching window after the receive and was gone by its timeout, so the claim has expired
+    when its message is back and the redelivery publishes the alert again; in AWS it also
+    outlives any invocation."""
+    claim = hidden_seconds - ALERTS_BATCH_WINDOW_SECONDS - timeout_seconds
     if claim <= 0:
-        raise ValueError(f"a message hidden {hidden_seconds} s leaves no time for a claim")
+        raise ValueError(f"a message hidden {hidden_seconds} s leaves no time for a claim after "
+                         f"the {ALERTS_BATCH_WINDOW_SECONDS} s batching window and "
+                         f"{NOTIFY_TEAM.id}'s {timeout_seconds} s timeout")
     return claim
 
 
 def alert_claim_environment(spec: LambdaSpec,
                             hidden_seconds: int = ALERTS.visibility_timeout_seconds,
                             ) -> dict[str, str]:
-    """``spec``'s claim-expiry variables for a queue that hides messages ``hidden_seconds``."""
-    return {variable: str(alert_claim_seconds(hidden_seconds))
+    """``spec``'s claim-expiry variables for a queue that hides messages ``hidden_seconds``
+    (with ``spec``'s timeout: the local mode may shorten it)."""
+    return {variable: str(alert_claim_seconds(hidden_seconds, spec.timeout_seconds))
             for variable in spec.alert_claim_environment}
 
 
