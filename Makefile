@@ -54,9 +54,11 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED) ## Create .venv with the pinned dependencies (again only if pyproject.toml changed)
 
+# A file per worker (its module fixtures set up once), files in collection order: tests/local,
+# which mostly waits, first (tests/conftest.py).
 test: install ## ruff, then every test (stacks under Pulumi mocks, handlers on moto, local end to end)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: install ## ruff
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,13 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", f"ignore:{UNAWAITED_OUTPUTS}:RuntimeWarning")
 
 
+def pytest_collection_modifyitems(items):
+    """tests/local first, the rest in their order: its tests mostly wait on local modes (their
+    start, the workers' batching windows), so under pytest-xdist (``make test``) the CPU-bound
+    suites fill those waits instead of leaving one worker to finish them alone."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/local/"))
+
+
 def pytest_unconfigure(config):
     """Some of those coroutines outlive the last test; left to the interpreter's exit, they
     are reported after the summary. Collected here, they are filtered as in the tests."""

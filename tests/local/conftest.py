@@ -22,10 +22,12 @@ import pytest
 from common.data_model import STATS_DAY
 from common.stats import DayTotals
 from common.transaction import from_item, is_id_guard
+from schemathesis.pytest.plugin import SchemathesisFunction
 
 from local_mode.environment import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from local_mode.outbox import read_digests
 from local_mode.process import LocalModeProcess, process_alive
+from shared.lambdas import PROCESS_TRANSACTION
 from shared.outputs import DataOutputs
 
 DEADLINE_SECONDS = 60
@@ -42,6 +44,17 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE_
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(POLL_SECONDS)
+
+
+def pytest_collection_modifyitems(items):
+    """schemathesis gives each operation's test the nodeid of the test function (pytest 9 builds
+    it from ``originalname``; the operation is only in the item's name), and pytest-xdist's
+    ``--dist loadfile`` schedules by nodeid: of test_fuzz.py's operations it would run one.
+    Each gets the nodeid of its name, as any parametrized test has (pytest has no public way
+    to set it)."""
+    for item in items:
+        if isinstance(item, SchemathesisFunction):
+            item._id = item.parent.id.child(item.name)
 
 
 @dataclass
@@ -180,11 +193,18 @@ def stop_local(local: Local, stop_signal: int = signal.SIGTERM) -> None:
     assert emulator_pid is None or not process_alive(emulator_pid)
 
 
+# process-transaction instances of the shared local mode: one per client of the concurrent
+# POST tests (instances start only when needed; the others use a few).
+SHARED_INSTANCES = 10
+
+
 @pytest.fixture(scope="package")
 def local(tmp_path_factory) -> Iterator[Local]:
-    """The local mode of these tests, with the stacks' default settings (stopped after them,
-    so it does not idle through the other suites)."""
-    running = start_local(tmp_path_factory.mktemp("local-mode"))
+    """The local mode of these tests, with the stacks' default settings and SHARED_INSTANCES
+    of process-transaction (stopped after them, so it does not idle through the other
+    suites)."""
+    running = start_local(tmp_path_factory.mktemp("local-mode"),
+                          instances={PROCESS_TRANSACTION.id: SHARED_INSTANCES})
     try:
         yield running
     finally:

@@ -1,8 +1,8 @@
 """Concurrent clients retrying one transactionId through the local API: one transaction.
 
 Ten HTTP clients send the first POST of one id at the same moment, without a timestamp (each
-then gets the server's receive time), as clients retrying after a timeout do, to a local mode
-running ten process-transaction instances side by side (as AWS runs ten execution
+then gets the server's receive time), as clients retrying after a timeout do, to the shared local
+mode, running ten process-transaction instances side by side (as AWS runs ten execution
 environments). Exactly one request stores the transaction (201) and the others answer from
 it: 200 for the same content, 409 for other content; the table holds one transaction and one
 id guard.
@@ -16,21 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from common.transaction import CLIENT_FIELDS, is_id_guard
 
-from shared.lambdas import PROCESS_TRANSACTION
-from tests.local.conftest import start_local, stop_local, transaction
+from tests.local.conftest import SHARED_INSTANCES, transaction
 
-CLIENTS = 10
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory):
-    """A local mode with an instance of process-transaction for each client."""
-    running = start_local(tmp_path_factory.mktemp("concurrent-posts"),
-                          instances={PROCESS_TRANSACTION.id: CLIENTS})
-    try:
-        yield running
-    finally:
-        stop_local(running)
+CLIENTS = SHARED_INSTANCES  # an instance of process-transaction for each client
 
 
 def post_together(local, bodies):
