@@ -69,9 +69,8 @@ SCENARIO_2_TERMINALS_PER_DAY, SCENARIO_2_DAYS = 2, 28
 SCENARIO_3_CUSTOMERS_PER_DAY, SCENARIO_3_DAYS, SCENARIO_3_FACTOR = 3, 14, 5
 SECONDS_PER_DAY = 86_400
 # The smallest amount, in cents: the simulation rounds some amounts to 0.00, which the API
-# refuses. 2, not 1: the API refuses 0.01 too for now (its schema's minimum, 0.01, compiled
-# as a float literal that a Decimal 0.01 is below); 1 once it accepts a cent again.
-MIN_CENTS = 2
+# refuses; a cent is the API's smallest amount (its schema's minimum, 0.01).
+MIN_CENTS = 1
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,13 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+def exact_numbers(schema: Any) -> Any:
+    """``schema`` with its decimal bounds as ``Decimal``: a body's amounts are parsed exact, and
+    Decimal("0.01") < 0.01 (the binary float is a hair above a cent), so a float bound would
+    refuse the smallest amount, where JSON Schema's minimum admits the boundary itself."""
+    return json.loads(json.dumps(schema), parse_float=Decimal)
+
+
 # ---- routes ----
 
 @dataclass(frozen=True)
@@ -212,7 +219,8 @@ def routes(document: Mapping[str, Any]) -> list[Route]:
             method=method, resource=path, pattern=re.compile(regex),
             validate_body=bool(checks.get("validateRequestBody")),
             validate_parameters=bool(checks.get("validateRequestParameters")),
-            body_schema=inline_local_refs((content.get(JSON) or {}).get("schema"), document),
+            body_schema=exact_numbers(inline_local_refs((content.get(JSON) or {}).get("schema"),
+                                                        document)),
             required_parameters=tuple((p["in"], p["name"]) for p in operation.get("parameters", [])
                                       if p.get("required"))))
     return table

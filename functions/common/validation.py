@@ -25,7 +25,8 @@ import fastjsonschema
 from common import currencies, json_codec
 from common.card_numbers import contains_card_number
 
-SCHEMA: dict[str, Any] = json.loads(
+# Read with exact decimals: the bound 0.01 is the Decimal 0.01, not the float nearest it.
+SCHEMA: dict[str, Any] = json_codec.loads(
     Path(__file__).with_name("transaction.schema.json").read_text(encoding="utf-8"))
 MAX_BODY_BYTES = 16 * 1024
 MAX_FUTURE_MS = 5 * 60 * 1000
@@ -40,7 +41,17 @@ NOT_UTF8 = "is not valid UTF-8 text"
 # message cannot say what an earlier value almost always is: epoch seconds.
 MIN_TIMESTAMP_MS = 946_684_800_000
 
-_validate_document = fastjsonschema.compile(SCHEMA)
+# fastjsonschema writes a numeric bound into the code it generates as a float literal, and
+# Decimal("0.01") < 0.01 (the binary float is a hair above a cent): the smallest amount would
+# be refused. So it compiles the schema without the bounds, and they are checked here, exactly.
+_BOUND_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_BOUNDS: dict[str, dict[str, Any]] = {
+    name: {keyword: spec[keyword] for keyword in _BOUND_KEYWORDS if keyword in spec}
+    for name, spec in SCHEMA["properties"].items()}
+_UNBOUNDED_PROPERTIES: dict[str, dict[str, Any]] = {
+    name: {keyword: value for keyword, value in spec.items() if keyword not in _BOUND_KEYWORDS}
+    for name, spec in SCHEMA["properties"].items()}
+_validate_document = fastjsonschema.compile({**SCHEMA, "properties": _UNBOUNDED_PROPERTIES})
 LABEL_SCHEMA: dict[str, Any] = json.loads(
     Path(__file__).with_name("label.schema.json").read_text(encoding="utf-8"))
 _validate_label = fastjsonschema.compile(LABEL_SCHEMA)
@@ -63,7 +74,7 @@ class InvalidRequest(ValueError):
 @cache
 def _field_validator(name: str) -> Callable[[Any], Any]:
     # Compiled on the first invalid request that needs it: valid requests pay for one validator.
-    return fastjsonschema.compile({"$schema": SCHEMA["$schema"], **SCHEMA["properties"][name]})
+    return fastjsonschema.compile({"$schema": SCHEMA["$schema"], **_UNBOUNDED_PROPERTIES[name]})
 
 
 def _schema_error(name: str, value: Any) -> FieldError | None:
@@ -71,6 +82,24 @@ def _schema_error(name: str, value: Any) -> FieldError | None:
         _field_validator(name)(value)
     except fastjsonschema.JsonSchemaValueException as error:
         return FieldError(name, error.message.removeprefix("data ").strip())
+    return _bound_error(name, value)
+
+
+def _bound_error(name: str, value: Any) -> FieldError | None:
+    """``value`` against the field's minimum and maximum, compared exactly (worded as
+    fastjsonschema words it); a value that is no number is the type check's to refuse."""
+    bounds = _BOUNDS[name]
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    low, high = bounds.get("minimum"), bounds.get("maximum")
+    if low is not None and bounds.get("exclusiveMinimum") and value <= low:
+        return FieldError(name, f"must be bigger than {low}")
+    if low is not None and value < low:
+        return FieldError(name, f"must be bigger than or equal to {low}")
+    if high is not None and bounds.get("exclusiveMaximum") and value >= high:
+        return FieldError(name, f"must be smaller than {high}")
+    if high is not None and value > high:
+        return FieldError(name, f"must be smaller than or equal to {high}")
     return None
 
 
@@ -192,7 +221,8 @@ def _schema_errors(document: dict[str, Any]) -> list[FieldError]:
         errors += filter(None, (_schema_error(name, value) for name, value in document.items()
                                 if name in properties))
         return errors or [FieldError("body", error.message)]
-    return []
+    return list(filter(None, (_bound_error(name, value) for name, value in document.items()
+                              if name in _BOUNDS)))
 
 
 def _semantic_errors(document: dict[str, Any], skip: set[str], now_ms: int) -> list[FieldError]:

@@ -31,6 +31,14 @@ def test_rows_in_any_order_come_back_in_replay_order_as_detect_fraud_sees_them(t
     assert dataset.lines.tolist() == [4, 2, 3]
 
 
+def test_a_cent_is_an_amount_as_the_api_takes_it_and_less_is_an_error(tmp_path):
+    """The generator's smallest amount (MIN_CENTS), at the schema's minimum exactly."""
+    [cent] = dataset_of(tmp_path, [row(1, timestamp=T0, amount="0.01")]).transactions()
+    assert cent["amount"] == Decimal("0.01")
+    error = _error(tmp_path, [row(1, timestamp=T0, amount="0.009")])
+    assert "line 2: amount: must be bigger than or equal to 0.01" in error
+
+
 def test_the_columns_may_come_in_any_order(tmp_path):
     path = write_rows(tmp_path / "any.csv", [row(1, timestamp=T0)], reversed(COLUMNS))
     assert read_dataset(path).ids == ["tx-00001"]

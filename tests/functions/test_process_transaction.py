@@ -80,6 +80,18 @@ def test_amounts_stay_exact_decimals_from_body_to_table_to_response(process_app,
     assert '"amount":999999.99' in response["body"]
 
 
+@pytest.mark.parametrize("amount", ["0.01", "0.010", "1e-2", "1000000", "1000000.00"])
+def test_the_bounds_themselves_are_amounts_a_cent_and_a_million(process_app, context, outputs,
+                                                               dynamodb, amount):
+    """Compared exactly: the Decimal 0.01 is below the binary float 0.01, so a float bound
+    would refuse the smallest amount."""
+    text = _body().replace("125.40", amount)
+    status, body, _ = post(process_app, context, text)
+    assert status == 201, body
+    [item] = stored_items(dynamodb, outputs)
+    assert item["amount"] == Decimal(amount)
+
+
 @pytest.mark.parametrize(("sent", "stored_as"), [
     ("1000000.00", "1000000"), ("1e3", "1000"), ("0.10", "0.1"), ("12.5", "12.5")])
 def test_amounts_are_stored_in_dynamodbs_canonical_form(process_app, context, outputs,
@@ -184,6 +196,9 @@ BAD_REQUESTS = {
                     ["amount", "merchantCategory"]),
     "boolean amount": (_body().replace("125.40", "true"), ["amount"]),
     "zero amount": (_body(amount=Decimal(0)), ["amount"]),
+    "below a cent": (_body().replace("125.40", "0.009"), ["amount"]),
+    "a hair below a cent": (_body().replace("125.40", "0.0099999999999999999"), ["amount"]),
+    "a hair over a million": (_body().replace("125.40", "1000000.0000000000001"), ["amount"]),
     "negative amount": (_body(amount=Decimal("-5")), ["amount"]),
     "amount over a million": (_body(amount=Decimal("1000000.01")), ["amount"]),
     "three decimals": (_body(amount=Decimal("10.005")), ["amount"]),

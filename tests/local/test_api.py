@@ -4,6 +4,7 @@ import http.client
 import json
 import socket
 import uuid
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from tests.local.conftest import transaction, wait_for
@@ -31,6 +32,22 @@ def test_post_stores_pending_then_get_reads_the_verdict(local):
     assert analysed.json["fraudScore"] == 0
     assert analysed.json["fraudReasons"] == []
     assert analysed.json["analyzedAt"].endswith("Z")
+
+
+def test_a_cent_is_the_smallest_amount_through_gateway_and_function(local):
+    """The gateway's minimum (0.01) and the function's compare exactly; below it, nothing."""
+    cent = transaction(_new_id(), amount=0.01)
+    created = local.post(cent)
+    assert created.status == 201, created.text
+    assert created.json["amount"] == 0.01
+    [stored] = local.stored(cent["transactionId"])
+    assert stored["amount"] == Decimal("0.01")
+    for amount in ("0.009", "0"):
+        below = transaction(_new_id())
+        text = json.dumps(below).replace('"amount": 125.5', f'"amount": {amount}')
+        refused = local.post(text)
+        assert refused.status == 400, (amount, refused.text)
+        assert local.id_items(below["transactionId"]) == []
 
 
 def test_replaying_a_transaction_returns_it_and_other_content_conflicts(local):

@@ -58,6 +58,18 @@ def test_the_validator_names_every_problem_once():
     assert body_problems(schema, "{").pop().startswith("Invalid JSON: ")
 
 
+@pytest.mark.parametrize(("amount", "valid"), [
+    ("0.01", True), ("0.010", True), ("1e-2", True), ("1000000.00", True),
+    ("0.009", False), ("0", False), ("0.0099999999999999999", False), ("1000000.01", False),
+])
+def test_the_amount_bounds_are_compared_exactly(amount, valid):
+    """The body is parsed exact (0.01 is the Decimal 0.01, a hair below the float 0.01): the
+    bound must be too, or the smallest amount is refused."""
+    [post] = [route for route in routes(load_openapi()) if route.method == "POST"]
+    body = json.dumps(VALID).replace('"amount": 10.5', f'"amount": {amount}')
+    assert (body_problems(post.body_schema, body) == []) is valid
+
+
 def test_a_request_becomes_a_rest_proxy_event():
     events = []
 

@@ -44,6 +44,7 @@ CASES = [
     ("timestamp in seconds", _case("bad-seconds", timestamp=NOW_MS // 1000), "timestamp"),
     ("three decimals", _case("bad-cents", amount=1.005), "amount"),
     ("zero amount", _case("bad-zero", amount=0), "amount"),
+    ("below a cent", _case("bad-mill", amount=0.009), "amount"),
     ("non-ASCII account", _case("bad-unicode", accountId="cüstomer-1"), "accountId"),
     ("full-width currency", _case("bad-width", currency="\uff25\uff35\uff32"), "currency"),
     ("trailing newline", _case("bad-newline", currency="EUR\n"), "currency"),
