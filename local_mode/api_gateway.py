@@ -1,9 +1,12 @@
 """The REST API served from the OpenAPI document, as API Gateway serves it.
 
 Everything comes from ``api/openapi.yaml``: the stage (the path of the document's local
-server), the routes and their path parameters, each operation's request validator and body
-model, and the JSON API Gateway answers by itself (``shared.api_document.gateway_response``).
-In API Gateway's order, a request is
+server), and, from the document exactly as the edge stack imports it into API Gateway
+(:func:`imported_document`: ``shared.api_document.render_for_api_gateway``, which leaves out
+what the import does not support), the routes and their path parameters, each operation's
+request validator and body model; and the JSON API Gateway answers by itself
+(``shared.api_document.gateway_response``). So the local API is exactly as strict as the
+deployed one. In API Gateway's order, a request is
 
 1. throttled by the stage's token bucket (``fraud:apiThrottleRateLimit`` / ``BurstLimit``):
    429 ``THROTTLED`` with ``Retry-After``;
@@ -46,7 +49,9 @@ from shared.api_document import (
     GatewayResponse,
     gateway_response,
     inline_local_refs,
+    load_openapi,
     operations,
+    render_for_api_gateway,
 )
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
@@ -64,6 +69,26 @@ def local_server_url(document: Mapping[str, Any]) -> str:
         if urlsplit(server["url"]).hostname in ("127.0.0.1", "localhost"):
             return server["url"]
     raise ValueError("the OpenAPI document lists no local server (http://127.0.0.1:<port>/<stage>)")
+
+
+# The stage, from the document's local server (the imported document lists no server).
+LOCAL_STAGE = urlsplit(local_server_url(load_openapi())).path.strip("/")
+
+
+def lambda_invoke_arn(function_arn: str) -> str:
+    """What API Gateway invokes a Lambda function by (its integration URI)."""
+    region = function_arn.split(":")[3]
+    return (f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}"
+            "/invocations")
+
+
+def imported_document(function_arn: str, auth: str) -> dict[str, Any]:
+    """The document as the edge stack imports it for the function ``function_arn`` and
+    ``fraud:apiAuth`` ``auth``, its numbers read as decimals: a body's amounts are parsed
+    exact, and Decimal("0.01") < 0.01 (the binary float is a hair above a cent), so a float
+    bound would refuse the smallest amount, where JSON Schema's minimum admits the boundary."""
+    return json.loads(render_for_api_gateway(lambda_invoke_arn(function_arn), auth),
+                      parse_float=Decimal)
 
 
 class TokenBucket:
@@ -183,12 +208,6 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def exact_numbers(schema: Any) -> Any:
-    """``schema`` with its decimal bounds as ``Decimal``: a body's amounts are parsed exact, and
-    Decimal("0.01") < 0.01 (the binary float is a hair above a cent), so a float bound would
-    refuse the smallest amount, where JSON Schema's minimum admits the boundary itself."""
-    return json.loads(json.dumps(schema), parse_float=Decimal)
-
 
 # ---- routes ----
 
@@ -219,8 +238,7 @@ def routes(document: Mapping[str, Any]) -> list[Route]:
             method=method, resource=path, pattern=re.compile(regex),
             validate_body=bool(checks.get("validateRequestBody")),
             validate_parameters=bool(checks.get("validateRequestParameters")),
-            body_schema=exact_numbers(inline_local_refs((content.get(JSON) or {}).get("schema"),
-                                                        document)),
+            body_schema=inline_local_refs((content.get(JSON) or {}).get("schema"), document),
             required_parameters=tuple((p["in"], p["name"]) for p in operation.get("parameters", [])
                                       if p.get("required"))))
     return table
@@ -258,7 +276,8 @@ class ApiCounters:
 class RestApi:
     """Routes, throttles and validates a request, then proxies it to ``invoke``.
 
-    ``invoke`` runs the function on a proxy event and returns its result; it raises
+    ``document`` is what API Gateway imported (:func:`imported_document`); ``invoke`` runs
+    the function on a proxy event and returns its result; it raises
     :class:`~local_mode.functions.Throttled` when the function has no instance free.
     """
 
@@ -266,7 +285,7 @@ class RestApi:
                  bucket: TokenBucket, *, account_id: str, api_id: str = "local",
                  integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
                  verifier: SigV4Verifier | None = None) -> None:
-        self.stage = urlsplit(local_server_url(document)).path.strip("/")
+        self.stage = LOCAL_STAGE
         self.routes = routes(document)
         self.invoke, self.bucket = invoke, bucket
         self.account_id, self.api_id = account_id, api_id

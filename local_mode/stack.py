@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from local_mode.api_gateway import RestApi, TokenBucket, local_server_url
+from local_mode.api_gateway import RestApi, TokenBucket, imported_document, local_server_url
 from local_mode.console import counted
 from local_mode.emulator import Emulator
 from local_mode.environment import ACCESS_KEY_ID, SECRET_ACCESS_KEY, use_emulator
@@ -263,7 +263,9 @@ class LocalStack:
     def _start_api(self) -> None:
         bucket = TokenBucket(self.settings.api_throttle_rate_limit,
                              self.settings.api_throttle_burst_limit)
-        api = RestApi(load_openapi(), self._invoke_api, bucket,
+        document = imported_document(self.functions[lambdas.PROCESS_TRANSACTION.id].arn,
+                                     self.settings.api_auth)
+        api = RestApi(document, self._invoke_api, bucket,
                       account_id=self.outputs[DataOutputs.ACCOUNT_ID],
                       verifier=self._verifier())
         try:

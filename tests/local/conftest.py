@@ -31,6 +31,8 @@ from shared.lambdas import PROCESS_TRANSACTION
 from shared.outputs import DataOutputs
 
 DEADLINE_SECONDS = 60
+# A function for an in-process RestApi's imported document (what the edge stack renders).
+FUNCTION_ARN = "arn:aws:lambda:us-east-2:123456789012:function:lambda-process-transaction-local"
 POLL_SECONDS = 0.2
 
 

@@ -4,15 +4,28 @@ import json
 
 import pytest
 
-from local_mode.api_gateway import RestApi, TokenBucket, body_problems, ecma_pattern, routes
-from shared.api_document import load_openapi, transaction_schema
+import local_mode.api_gateway
+from local_mode.api_gateway import (
+    RestApi,
+    TokenBucket,
+    body_problems,
+    ecma_pattern,
+    imported_document,
+    routes,
+)
+from shared.api_document import transaction_schema
+from tests.local.conftest import FUNCTION_ARN
 
 VALID = {"accountId": "acct-1", "amount": 10.5, "currency": "EUR", "merchantId": "m-1",
          "merchantCategory": "5411", "country": "DE"}
 
 
+def document():
+    return imported_document(FUNCTION_ARN, "iam")
+
+
 def test_routes_and_validators_come_from_the_document():
-    table = {(route.method, route.resource): route for route in routes(load_openapi())}
+    table = {(route.method, route.resource): route for route in routes(document())}
     assert set(table) == {("POST", "/transactions"), ("GET", "/transactions/{id}"),
                           ("PUT", "/transactions/{id}/label")}
     post, get = table["POST", "/transactions"], table["GET", "/transactions/{id}"]
@@ -21,6 +34,7 @@ def test_routes_and_validators_come_from_the_document():
     assert (get.validate_body, get.validate_parameters) == (False, True)
     assert (label.validate_body, label.validate_parameters) == (True, True)
     assert post.body_schema["required"] == transaction_schema()["required"]
+    assert "additionalProperties" not in post.body_schema  # as imported: the function's check
     assert label.body_schema["required"] == ["label", "source"]
     assert label.match("PUT", "/transactions/abc-1/label") == {"id": "abc-1"}
     assert get.match("GET", "/transactions/abc-1/label") is None
@@ -42,12 +56,10 @@ def test_patterns_anchor_as_ecma_262_does(pattern, text, matches):
 
 
 def test_the_validator_names_every_problem_once():
-    schema = load_openapi()["components"]["schemas"]["Transaction"]
+    schema = document()["components"]["schemas"]["Transaction"]
     assert body_problems(schema, json.dumps(VALID)) == []
-    problems = body_problems(schema, json.dumps({**VALID, "amount": -1, "country": "de",
-                                                 "note": "x"}))
+    problems = body_problems(schema, json.dumps({**VALID, "amount": -1, "country": "de"}))
     assert problems == [
-        'object instance has properties which are not allowed by the schema: ["note"]',
         "amount: numeric instance is lower than the required minimum "
         "(minimum: 0.01, found: -1)",
         'country: ECMA 262 regex "^[A-Z]{2}$" does not match input string "de"',
@@ -65,9 +77,42 @@ def test_the_validator_names_every_problem_once():
 def test_the_amount_bounds_are_compared_exactly(amount, valid):
     """The body is parsed exact (0.01 is the Decimal 0.01, a hair below the float 0.01): the
     bound must be too, or the smallest amount is refused."""
-    [post] = [route for route in routes(load_openapi()) if route.method == "POST"]
+    [post] = [route for route in routes(document()) if route.method == "POST"]
     body = json.dumps(VALID).replace('"amount": 10.5', f'"amount": {amount}')
     assert (body_problems(post.body_schema, body) == []) is valid
+
+
+def test_the_local_api_validates_with_what_api_gateway_imports_not_the_source(monkeypatch):
+    """The import leaves out additionalProperties (unsupported in models), so an unknown field
+    passes the gateway and is the function's to refuse; and whatever the rendering changes,
+    the local API follows."""
+    calls = []
+
+    def invoke(event):
+        calls.append(event)
+        return {"statusCode": 400, "headers": {}, "body": "{}"}
+
+    assert transaction_schema()["additionalProperties"] is False
+    api = RestApi(document(), invoke, TokenBucket(10, 10), account_id="123456789012")
+    unknown = json.dumps({**VALID, "note": "x"}).encode()
+    assert api.handle("POST", "/v1/transactions", [], unknown, "::1").status == 400
+    assert len(calls) == 1  # reached the function
+
+    rendered = local_mode.api_gateway.render_for_api_gateway
+
+    def stricter(*args):
+        imported = json.loads(rendered(*args))
+        imported["components"]["schemas"]["Transaction"]["properties"]["merchantId"][
+            "maxLength"] = 2
+        return json.dumps(imported)
+
+    monkeypatch.setattr(local_mode.api_gateway, "render_for_api_gateway", stricter)
+    api = RestApi(document(), invoke, TokenBucket(10, 10), account_id="123456789012")
+    longer = json.dumps({**VALID, "merchantId": "m-1"}).encode()
+    response = api.handle("POST", "/v1/transactions", [], longer, "::1")
+    assert response.status == 400
+    assert json.loads(response.body)["message"].startswith("Invalid request body")
+    assert len(calls) == 1  # refused by the gateway
 
 
 def test_a_request_becomes_a_rest_proxy_event():
@@ -77,7 +122,7 @@ def test_a_request_becomes_a_rest_proxy_event():
         events.append(event)
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
-    api = RestApi(load_openapi(), invoke, TokenBucket(10, 10), account_id="123456789012")
+    api = RestApi(document(), invoke, TokenBucket(10, 10), account_id="123456789012")
     response = api.handle("GET", "/v1/transactions/t%2D1?verbose=1",
                           [("Host", "127.0.0.1:3000"), ("X-Trace", "a"), ("X-Trace", "b")], b"",
                           "127.0.0.1")
@@ -104,7 +149,7 @@ def test_a_function_that_fails_gets_api_gateways_502():
     def invoke(_event):
         raise RuntimeError("boom")
 
-    api = RestApi(load_openapi(), invoke, TokenBucket(10, 10), account_id="123456789012")
+    api = RestApi(document(), invoke, TokenBucket(10, 10), account_id="123456789012")
     response = api.handle("POST", "/v1/transactions", [], json.dumps(VALID).encode(), "::1")
     assert response.status == 502
     assert json.loads(response.body)["message"] == "Internal server error"

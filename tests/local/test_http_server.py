@@ -20,11 +20,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from local_mode.api_gateway import RestApi, TokenBucket
+from local_mode.api_gateway import RestApi, TokenBucket, imported_document
 from local_mode.http_server import ApiServer, ServerLimits
 from local_mode.stack import load_settings
-from shared.api_document import load_openapi
-from tests.local.conftest import Response, transaction
+from tests.local.conftest import FUNCTION_ARN, Response, transaction
 
 READ_TIMEOUT_SECONDS = 30
 BURST = 200  # over asyncio's default listen backlog of 100
@@ -235,7 +234,8 @@ def serve() -> Iterator[Callable[..., tuple[tuple[str, int], Integration, list[s
 
     def start(integration_timeout: float = 29, **limits: Any):
         integration, errors = Integration(), []
-        api = RestApi(load_openapi(), integration, TokenBucket(1000, 1000),
+        api = RestApi(imported_document(FUNCTION_ARN, "iam"), integration,
+                      TokenBucket(1000, 1000),
                       account_id="123456789012", integration_timeout=integration_timeout)
         server = ApiServer(api, "127.0.0.1", 0, errors.append, ServerLimits(**limits))
         server.start()
