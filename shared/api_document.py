@@ -160,25 +160,34 @@ class GatewayResponse:
     body: str
 
 
-def gateway_response(response_type: str, status: int, *, message: str, request_id: str,
-                     validation_error: str = "") -> GatewayResponse:
+# The request validator's message: it quotes the values it refused (a card number in a field
+# that breaks its pattern, say), and a gateway response cannot filter it, so none may use it.
+VALIDATION_ERROR_STRING = "$context.error.validationErrorString"
+
+
+def gateway_response(response_type: str, status: int, *, message: str,
+                     request_id: str) -> GatewayResponse:
     """What API Gateway answers for ``response_type`` (``BAD_REQUEST_BODY``, ``THROTTLED``, ...)
     as the document's gateway responses define it, substituting the ``$context`` variables.
 
     ``status`` and ``message`` are API Gateway's defaults for the type (e.g. 429, "Too Many
-    Requests"); ``validation_error`` is the request validator's message. A type the document
-    does not list falls back to ``DEFAULT_4XX`` or ``DEFAULT_5XX``, as API Gateway does.
+    Requests"). A type the document does not list falls back to ``DEFAULT_4XX`` or
+    ``DEFAULT_5XX``, as API Gateway does. A template using the validator's message
+    (:data:`VALIDATION_ERROR_STRING`) is refused with ``ValueError``.
     """
     responses = _load_file(OPENAPI_PATH)[GATEWAY_RESPONSES]
     fallback = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
     definition = responses.get(response_type) or responses[fallback]
     values = {
         "$context.error.messageString": json.dumps(message),  # quoted, as API Gateway gives it
-        "$context.error.validationErrorString": json.dumps(validation_error)[1:-1],
         "$context.requestId": json.dumps(request_id)[1:-1],
     }
 
     def substitute(match: re.Match[str]) -> str:
+        if match.group() == VALIDATION_ERROR_STRING:
+            raise ValueError(f"gateway response {response_type}: {VALIDATION_ERROR_STRING} "
+                             "quotes the values the validator refused (a card number, say); "
+                             "no response may repeat them")
         if match.group() not in values:
             raise ValueError(f"gateway response {response_type}: {match.group()} is not a "
                              f"variable this renderer knows ({', '.join(values)})")

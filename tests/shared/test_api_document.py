@@ -9,9 +9,11 @@ import pytest
 from jsonschema import Draft4Validator
 
 from local_mode.api_gateway import local_server_url
+from shared import api_document
 from shared.api_document import (
     GATEWAY_RESPONSES,
     SECURITY_SCHEMES,
+    VALIDATION_ERROR_STRING,
     gateway_response,
     inline_local_refs,
     load_openapi,
@@ -34,9 +36,6 @@ def _error_validator() -> Draft4Validator:
                             "components": document["components"]})
 
 
-VALIDATION_ERROR = '[object has missing required properties (["accountId"])]'
-
-
 # (response type, API Gateway's default status and message, the status the client gets)
 @pytest.mark.parametrize(("response_type", "default_status", "message", "status"), [
     ("BAD_REQUEST_BODY", 400, "Invalid request body", 400),
@@ -52,7 +51,7 @@ VALIDATION_ERROR = '[object has missing required properties (["accountId"])]'
 ])
 def test_every_gateway_response_is_a_json_error(response_type, default_status, message, status):
     response = gateway_response(response_type, default_status, message=message,
-                                request_id="c0ffee-1", validation_error=VALIDATION_ERROR)
+                                request_id="c0ffee-1")
     assert response.status == status
     assert response.headers["Content-Type"] == "application/json"
     body = json.loads(response.body)
@@ -65,14 +64,31 @@ def test_every_gateway_response_is_a_json_error(response_type, default_status, m
 def test_every_gateway_response_of_the_document_renders_to_an_error(response_type):
     status = 500 if response_type == "DEFAULT_5XX" else 400
     response = gateway_response(response_type, status, message='a "quoted" message',
-                                request_id="r1", validation_error=VALIDATION_ERROR)
+                                request_id="r1")
     _error_validator().validate(json.loads(response.body))
 
 
-def test_a_rejected_body_names_the_validation_error():
+def test_no_gateway_response_quotes_the_validators_message():
+    """It quotes the values it refused (a card number in a field breaking its pattern, say)."""
+    responses = load_openapi()[GATEWAY_RESPONSES]
+    assert not [kind for kind, response in responses.items()
+                if VALIDATION_ERROR_STRING in json.dumps(response)]
     body = json.loads(gateway_response("BAD_REQUEST_BODY", 400, message="Invalid request body",
-                                       request_id="r1", validation_error=VALIDATION_ERROR).body)
-    assert body["errors"] == [{"field": "body", "message": VALIDATION_ERROR}]
+                                       request_id="r1").body)
+    [error] = body["errors"]
+    assert error["field"] == "body"
+    assert error["message"].endswith("the gateway names neither the field nor the value, so "
+                                     "that nothing sent is repeated")
+
+
+def test_a_template_quoting_the_validators_message_is_refused(monkeypatch):
+    document = load_openapi()
+    document[GATEWAY_RESPONSES]["BAD_REQUEST_BODY"]["responseTemplates"]["application/json"] = (
+        '{"message": "$context.error.validationErrorString"}')
+    monkeypatch.setattr(api_document, "_load_file", lambda _path: document)
+    with pytest.raises(ValueError, match="quotes the values the validator refused"):
+        gateway_response("BAD_REQUEST_BODY", 400, message="Invalid request body",
+                         request_id="r1")
 
 
 def test_no_route_says_where_the_routes_are():
