@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from common.clock import utc_day
+from common.counters import add_counters
 from common.data_model import FEATURES_DAY, FEATURES_ENTITY, FEATURES_EXPIRES_AT
 from common.exchange_rates import ExchangeRates, reference_amount
-from common.transaction import FRAUD, GENUINE, to_value
+from common.transaction import FRAUD, GENUINE
 
 ACCOUNT_PREFIX = "account#"
 MERCHANT_PREFIX = "merchant#"
@@ -70,15 +71,15 @@ def update_action(table_name: str, entity: str, day: str,
                   counters: Mapping[str, int | Decimal]) -> dict[str, Any]:
     """An ``Update`` (as TransactWriteItems takes it) adding ``counters`` (attribute → delta,
     negative to take away) to one entity-day, and setting the day's expiry."""
-    names = {f"#c{i}": name for i, name in enumerate(counters)}
-    values = {f":c{i}": to_value(Decimal(delta)) for i, delta in enumerate(counters.values())}
+    added = add_counters(counters.items())
     return {"Update": {
         "TableName": table_name,
         "Key": {FEATURES_ENTITY.name: {"S": entity}, FEATURES_DAY.name: {"S": day}},
-        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(names)))
-                            + " SET #expires = :expires",
-        "ExpressionAttributeNames": {**names, "#expires": FEATURES_EXPIRES_AT},
-        "ExpressionAttributeValues": {**values, ":expires": {"N": str(expires_at(day))}},
+        "UpdateExpression": added["UpdateExpression"] + " SET #expires = :expires",
+        "ExpressionAttributeNames": {**added["ExpressionAttributeNames"],
+                                     "#expires": FEATURES_EXPIRES_AT},
+        "ExpressionAttributeValues": {**added["ExpressionAttributeValues"],
+                                      ":expires": {"N": str(expires_at(day))}},
     }}
 
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from common.clock import utc_day, utc_hour
+from common.counters import add_counters
 from common.data_model import STATS_DAY, STATS_HOUR_SHARD, STATS_SHARDS
-from common.transaction import to_value
 
 TRANSACTIONS = "transactions"
 FLAGGED = "flagged"
@@ -57,14 +57,10 @@ def update_action(table_name: str, key: tuple[str, str], delta: StatsDelta) -> d
     counters += [(AMOUNT_PREFIX + currency, total)
                  for currency, total in sorted(delta.amounts.items())]
     counters += [(RULE_PREFIX + code, hits) for code, hits in sorted(delta.rules.items())]
-    names = {f"#c{i}": name for i, (name, _) in enumerate(counters)}
-    values = {f":c{i}": to_value(Decimal(value)) for i, (_, value) in enumerate(counters)}
     return {
         "TableName": table_name,
         "Key": {STATS_DAY.name: {"S": key[0]}, STATS_HOUR_SHARD.name: {"S": key[1]}},
-        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters))),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
+        **add_counters(counters),
     }
 
 

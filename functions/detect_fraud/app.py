@@ -59,7 +59,6 @@ BY_ACCOUNT_INDEX = os.environ[env.BY_ACCOUNT_INDEX]
 STATS_TABLE = os.environ[env.STATS_TABLE]
 FEATURES_TABLE = os.environ[env.FEATURES_TABLE]
 ALERTS_QUEUE_URL = os.environ[env.ALERTS_QUEUE_URL]
-FEATURES_TABLE = os.environ[env.FEATURES_TABLE]
 RULES = rule_config_from_json(os.environ.get(env.RULE_OVERRIDES))  # bad overrides: no start
 RATES = exchange_rates_from_json(os.environ.get(env.REFERENCE_CURRENCY),
                                  os.environ.get(env.EXCHANGE_RATES))  # the same
