@@ -4,10 +4,12 @@ One emulated account per session (moto is slow to set up); each test starts from
 data layer. A handler module is imported once its environment is set, as a cold start does.
 """
 
+import contextlib
 import importlib
 import importlib.util
 import io
 import json
+from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -136,6 +138,21 @@ def load_handler(package: str) -> ModuleType:
     """Import ``<package>.app`` afresh: settings and clients are read at import."""
     module = importlib.import_module(f"{package}.app")
     return importlib.reload(module)
+
+
+@contextlib.contextmanager
+def started_with(module: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                 variables: Mapping[str, str]) -> Iterator[ModuleType]:
+    """``module`` (a handler's app) imported afresh with ``variables`` set, as the compute stack
+    sets them; afterwards they are unset and the module is imported afresh again."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield importlib.reload(module)
+    finally:
+        for name in variables:
+            monkeypatch.delenv(name)
+        importlib.reload(module)
 
 
 def handler_instances(package: str, count: int) -> list[ModuleType]:

@@ -1,6 +1,5 @@
 """detect-fraud on moto: verdicts, history, aggregates, alerts, partial failures, replays."""
 
-import importlib
 import json
 import math
 from collections import Counter
@@ -14,6 +13,7 @@ from common.transaction import FRAUD_REASON_DETAILS, from_item
 
 from shared.outputs import DataOutputs
 from tests.functions.aws_calls import AwsCalls
+from tests.functions.conftest import started_with
 from tests.functions.events import stream_event, stream_record
 from tests.functions.pipeline import (
     DAY,
@@ -356,11 +356,9 @@ def test_metrics_count_analysed_flagged_and_rules(detect_app, context, session, 
 @pytest.fixture
 def detect_with_overrides(detect_app, monkeypatch):
     """detect-fraud started with RULE_OVERRIDES set, as the compute stack passes them."""
-    monkeypatch.setenv(RULE_OVERRIDES, '{"highAmount": 500, "highAmountWeight": 50}')
-    importlib.reload(detect_app)
-    yield detect_app
-    monkeypatch.delenv(RULE_OVERRIDES)
-    importlib.reload(detect_app)
+    with started_with(detect_app, monkeypatch,
+                      {RULE_OVERRIDES: '{"highAmount": 500, "highAmountWeight": 50}'}) as app:
+        yield app
 
 
 def test_rule_overrides_from_the_environment_apply(detect_with_overrides, context, session,
@@ -377,13 +375,9 @@ def test_rule_overrides_from_the_environment_apply(detect_with_overrides, contex
 @pytest.fixture
 def detect_in_yen(detect_app, monkeypatch):
     """detect-fraud started with a yen reference currency, as the compute stack passes it."""
-    monkeypatch.setenv(REFERENCE_CURRENCY, "JPY")
-    monkeypatch.setenv(EXCHANGE_RATES, '{"JPY": 1, "EUR": 0.0057}')
-    importlib.reload(detect_app)
-    yield detect_app
-    monkeypatch.delenv(REFERENCE_CURRENCY)
-    monkeypatch.delenv(EXCHANGE_RATES)
-    importlib.reload(detect_app)
+    with started_with(detect_app, monkeypatch, {
+            REFERENCE_CURRENCY: "JPY", EXCHANGE_RATES: '{"JPY": 1, "EUR": 0.0057}'}) as app:
+        yield app
 
 
 def test_the_reference_currency_from_the_environment_applies(detect_in_yen, context, session,

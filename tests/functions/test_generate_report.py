@@ -19,7 +19,7 @@ from generate_report.report import InvalidReportRequest, report_day, report_keys
 
 from shared.outputs import DataOutputs
 from tests.functions.aws_calls import AwsCalls
-from tests.functions.conftest import empty_data_layer, handler, lambda_context
+from tests.functions.conftest import empty_data_layer, handler, lambda_context, started_with
 from tests.functions.pipeline import DAY, analyse, store
 
 DAY_START = 1_714_521_600_000  # 2024-05-01T00:00:00Z
@@ -242,13 +242,10 @@ def test_account_ids_are_masked_in_both_reports_by_default(generated):
 def risk_team_report_app(report_app, monkeypatch):
     """generate-report started as the compute stack starts it with
     ``fraud:reportAccountIds=full`` and rule overrides."""
-    monkeypatch.setenv(REPORT_ACCOUNT_IDS, "full")
-    monkeypatch.setenv(RULE_OVERRIDES, '{"highAmount": 500, "highRiskMccs": ["7995"]}')
-    importlib.reload(report_app)
-    yield report_app
-    monkeypatch.delenv(REPORT_ACCOUNT_IDS)
-    monkeypatch.delenv(RULE_OVERRIDES)
-    importlib.reload(report_app)
+    with started_with(report_app, monkeypatch, {
+            REPORT_ACCOUNT_IDS: "full",
+            RULE_OVERRIDES: '{"highAmount": 500, "highRiskMccs": ["7995"]}'}) as app:
+        yield app
 
 
 def test_the_risk_teams_copy_shows_whole_account_ids_and_the_overrides(

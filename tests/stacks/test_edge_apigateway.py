@@ -13,10 +13,10 @@ from shared import api_document
 from shared.api_document import (
     GATEWAY_RESPONSES,
     LABEL_SCHEMA_PATH,
+    TRANSACTION_SCHEMA_PATH,
     load_openapi,
     operations,
     render_for_api_gateway,
-    transaction_schema,
 )
 from shared.lambdas import PROCESS_TRANSACTION
 from shared.layers import COMPUTE, DATA, EDGE
@@ -109,31 +109,23 @@ def test_the_transaction_id_path_parameter_is_required_and_its_pattern_left_to_t
     assert "process-transaction answers 400" in " ".join(parameter["description"].split())
 
 
-def test_the_body_model_is_the_transaction_schema(chain):
+@pytest.mark.parametrize(("path", "method", "model", "schema_path"), [
+    ("/transactions", "post", "Transaction", TRANSACTION_SCHEMA_PATH),
+    ("/transactions/{id}/label", "put", "Label", LABEL_SCHEMA_PATH),
+])
+def test_each_body_model_is_its_json_schema(chain, path, method, model, schema_path):
     document = imported_document(chain[EDGE])
-    request_body = document["paths"]["/transactions"]["post"]["requestBody"]
+    request_body = document["paths"][path][method]["requestBody"]
     assert request_body["required"] is True
     assert request_body["content"] == {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Transaction"}}}
-    schema = transaction_schema()
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
     # An OpenAPI 3.0 schema object has no $schema; API Gateway makes every model draft 4.
     assert schema.pop("$schema") == "http://json-schema.org/draft-04/schema#"
     # AWS documents additionalProperties as unsupported in models: the function refuses
     # unknown fields (with the same schema, whole).
     assert schema.pop("additionalProperties") is False
-    assert document["components"]["schemas"]["Transaction"] == schema
-
-
-def test_the_label_body_model_is_the_label_schema(chain):
-    document = imported_document(chain[EDGE])
-    request_body = document["paths"]["/transactions/{id}/label"]["put"]["requestBody"]
-    assert request_body["required"] is True
-    assert request_body["content"] == {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Label"}}}
-    schema = json.loads(LABEL_SCHEMA_PATH.read_text(encoding="utf-8"))
-    assert schema.pop("$schema") == "http://json-schema.org/draft-04/schema#"
-    assert schema.pop("additionalProperties") is False
-    assert document["components"]["schemas"]["Label"] == schema
+    assert document["components"]["schemas"][model] == schema
 
 
 def test_methods_require_sigv4_by_default_and_an_api_key_when_configured(chain, configuration):
