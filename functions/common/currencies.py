@@ -12,6 +12,7 @@ fils (or baisa, or millime), which is also what Stripe asks of them, for its car
 """
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 _LIST = json.loads(Path(__file__).with_name("currencies.json").read_text(encoding="utf-8"))
@@ -28,3 +29,8 @@ def amount_decimals(currency: str) -> int:
     """Decimals an amount in ``currency`` may have: its minor units, at most 2 (and 2 for a
     code the list does not hold, which is refused for itself)."""
     return min(MINOR_UNITS.get(currency, MAX_DECIMALS), MAX_DECIMALS)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """``15,000.00 EUR``, ``15,000 JPY``: grouped, with the currency's own decimals."""
+    return f"{amount:,.{amount_decimals(currency)}f} {currency}"

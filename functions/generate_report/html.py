@@ -9,6 +9,7 @@ from html import escape
 from itertools import count
 from typing import Any
 
+from common.currencies import format_amount
 from common.privacy import FULL
 
 CHART_WIDTH = 760
@@ -43,10 +44,6 @@ def _cell(value: Any, kind: str = "") -> str:
     css = {"number": "number keep", "id": "id", "keep": "keep"}.get(kind)
     text = escape(str(value))
     return f'<td class="{css}">{text}</td>' if css else f"<td>{text}</td>"
-
-
-def _amount(value: Decimal) -> str:
-    return f"{value:,.2f}"
 
 
 def axis_ticks(peak: int) -> list[int]:
@@ -106,9 +103,9 @@ def render_html(report: dict[str, Any]) -> str:
     day = escape(report["day"])
     flagged_amounts = totals["flaggedAmountByCurrency"]
     amounts = "".join(
-        f"<tr>{_cell(currency, 'keep')}{_cell(_amount(total), 'number')}"
-        f"{_cell(_amount(flagged_amounts.get(currency, Decimal(0))), 'number')}</tr>"
-        for currency, total in totals["amountByCurrency"].items())
+        f"<tr>{_cell(currency, 'keep')}{_cell(format_amount(total, currency), 'number')}"
+        + _cell(format_amount(flagged_amounts.get(currency, Decimal(0)), currency), "number")
+        + "</tr>" for currency, total in totals["amountByCurrency"].items())
     rules = "".join(
         f"<tr>{_cell(rule['code'], 'keep')}{_cell(rule['firesWhen'])}"
         f"{_cell(rule['weight'], 'number')}{_cell(rule['hitsAmongFlagged'], 'number')}"
@@ -119,7 +116,7 @@ def render_html(report: dict[str, Any]) -> str:
     flagged = "".join(
         "<tr>" + _cell(item["score"], "number") + _cell(_time_of_day(item["time"]), "keep")
         + _cell(item["transactionId"], "id") + _cell(item["accountId"], "id")
-        + _cell(f"{_amount(item['amount'])} {item['currency']}", "number")
+        + _cell(format_amount(item["amount"], item["currency"]), "number")
         + _cell(item["merchantId"], "id") + _cell(item["merchantCategory"], "keep")
         + _cell(item["country"], "keep") + _cell(", ".join(item["reasons"]))
         + _cell(item["label"] or "", "keep") + "</tr>"

@@ -43,15 +43,12 @@ def label_request(transaction_id: str) -> str:
             '{"label": "FRAUD", "source": "ANALYST"}')
 
 
-def _amount(alert: Alert) -> str:
-    return f"{alert.amount:,.{currencies.amount_decimals(alert.currency)}f} {alert.currency}"
-
-
 def _entry(number: int, alert: Alert, repeated: bool) -> str:
     lines = [
         f"{number}. {alert.transaction_id}  score {alert.score}",
         *([REPEATED] if repeated else []),
-        f"   account {alert.account}  amount {_amount(alert)}  "
+        f"   account {alert.account}  "
+        f"amount {currencies.format_amount(alert.amount, alert.currency)}  "
         f"merchant {alert.merchant_id}  country {alert.country}",
         f"   time {iso(alert.timestamp)}  analysed {alert.analyzed_at}",
         *(f"   - {reason}" for reason in alert.reasons),

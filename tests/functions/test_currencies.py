@@ -1,8 +1,10 @@
 """The currency list: generated from the pinned ISO 4217 publication, and read as it says."""
 
 import importlib.util
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from common import currencies
 
 GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "iso4217_currencies.py"
@@ -32,3 +34,10 @@ def test_the_list_holds_active_currencies_with_their_minor_units_only():
 def test_an_amount_has_its_currency_s_decimals_and_never_more_than_two():
     assert [currencies.amount_decimals(code) for code in ("EUR", "JPY", "BHD", "UYW")] == [
         2, 0, 2, 2]
+
+
+@pytest.mark.parametrize(("amount", "currency", "shown"), [
+    ("1250000", "JPY", "1,250,000 JPY"), ("15000.5", "EUR", "15,000.50 EUR"),
+    ("12.34", "BHD", "12.34 BHD")])
+def test_an_amount_is_shown_grouped_with_its_currency_s_decimals(amount, currency, shown):
+    assert currencies.format_amount(Decimal(amount), currency) == shown
