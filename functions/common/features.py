@@ -84,3 +84,12 @@ def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[Entity
     vector += [sum(account[age].labelled_fraud for age in ages if age in account)
                for ages in delayed]
     return vector
+
+
+def labelled_window(days: Iterable[EntityDay], today: date, label_delay_days: int,
+                    window_days: int) -> tuple[int, int]:
+    """(labelled frauds, transactions) of ``days`` over the ``window_days`` ending before the
+    label delay: the two figures a risk feature is the share of, for a rule to state both."""
+    ages = range(label_delay_days + 1, label_delay_days + 1 + window_days)
+    counted = [day for age, day in _by_age(days, today).items() if age in ages]
+    return sum(day.labelled_fraud for day in counted), sum(day.transactions for day in counted)

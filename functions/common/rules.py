@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from common.exchange_rates import DEFAULT_RATES, ExchangeRates, reference_amount
+from common.features import WINDOWS_DAYS
 from common.transaction import CLEAR, SUSPICIOUS
 
 HIGH_AMOUNT = "HIGH_AMOUNT"
@@ -20,7 +21,11 @@ VELOCITY = "VELOCITY"
 GEO_JUMP = "GEO_JUMP"
 AMOUNT_SPIKE = "AMOUNT_SPIKE"
 HIGH_RISK_MCC = "HIGH_RISK_MCC"
+MERCHANT_RISK = "MERCHANT_RISK"
+SPEND_DEVIATION = "SPEND_DEVIATION"
 RULE_CODES = (HIGH_AMOUNT, VELOCITY, GEO_JUMP, AMOUNT_SPIKE, HIGH_RISK_MCC)
+# Rules on the entity days (common.entity_rules): they run where those are read, with a model.
+ENTITY_RULE_CODES = (MERCHANT_RISK, SPEND_DEVIATION)
 MAX_SCORE = 100
 _CENT = Decimal("0.01")
 
@@ -43,6 +48,15 @@ class RuleConfig:
     amount_spike_weight: int = 30
     high_risk_mccs: tuple[str, ...] = ("7995", "6051", "4829", "5967")
     high_risk_mcc_weight: int = 25
+    # The entity rules (common.entity_rules), windows in days (one of the features' windows).
+    merchant_risk_rate: Decimal = Decimal("0.1")  # MERCHANT_RISK: labelled fraud rate ≥ this …
+    merchant_risk_window_days: int = 30  # … over this many days ending before the label delay …
+    merchant_risk_min_transactions: int = 20  # … given at least this many transactions then
+    merchant_risk_weight: int = 5  # small: the model weighs the same risk (docs/rules.md)
+    spend_deviation_multiplier: Decimal = Decimal(3)  # SPEND_DEVIATION: amount ≥ this times …
+    spend_deviation_window_days: int = 30  # … the account's mean over this many days …
+    spend_deviation_min_history: int = 20  # … given at least this many earlier transactions
+    spend_deviation_weight: int = 30
     suspicious_score: int = 50  # SUSPICIOUS when the (capped) score reaches this
     model_min_weight: int = 1  # MODEL (common.scoring) when 100 x the fraud probability ≥ this
 
@@ -81,7 +95,8 @@ class Verdict:
 
 _WEIGHT_FIELD = {HIGH_AMOUNT: "high_amount_weight", VELOCITY: "velocity_weight",
                  GEO_JUMP: "geo_jump_weight", AMOUNT_SPIKE: "amount_spike_weight",
-                 HIGH_RISK_MCC: "high_risk_mcc_weight"}
+                 HIGH_RISK_MCC: "high_risk_mcc_weight", MERCHANT_RISK: "merchant_risk_weight",
+                 SPEND_DEVIATION: "spend_deviation_weight"}
 
 
 def without_rule(config: RuleConfig, code: str) -> RuleConfig:
@@ -181,6 +196,15 @@ def rule_table(config: RuleConfig) -> list[tuple[str, str, int]]:
                        f"{config.amount_spike_min_history} earlier)", config.amount_spike_weight),
         (HIGH_RISK_MCC, "merchant category " + ", ".join(config.high_risk_mccs),
          config.high_risk_mcc_weight),
+        (MERCHANT_RISK, f"with a model: the merchant's labelled fraud rate ≥ "
+                        f"{config.merchant_risk_rate} over the {config.merchant_risk_window_days}"
+                        f" days before the label delay (given ≥ "
+                        f"{config.merchant_risk_min_transactions} transactions)",
+         config.merchant_risk_weight),
+        (SPEND_DEVIATION, f"with a model: amount ≥ {config.spend_deviation_multiplier} times the "
+                          f"account's mean over {config.spend_deviation_window_days} days (given ≥ "
+                          f"{config.spend_deviation_min_history} earlier)",
+         config.spend_deviation_weight),
     ]
 
 
@@ -218,6 +242,23 @@ def _integer(low: int, high: int) -> Any:
     return parse
 
 
+def _rate(value: Any) -> Decimal:
+    expected = "a rate above 0, up to 1"
+    try:
+        number = _positive_decimal(value)
+    except ValueError:
+        raise ValueError(expected) from None
+    if number > 1:
+        raise ValueError(expected)
+    return number
+
+
+def _window_days(value: Any) -> int:
+    if isinstance(value, bool) or value not in WINDOWS_DAYS:
+        raise ValueError("one of " + ", ".join(map(str, WINDOWS_DAYS)) + " (the features' windows)")
+    return int(value)
+
+
 def _merchant_categories(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(
             isinstance(code, str) and len(code) == 4 and code.isascii() and code.isdigit()
@@ -241,6 +282,14 @@ _PARSERS: dict[str, Any] = {
     "amount_spike_weight": _WEIGHT,
     "high_risk_mccs": _merchant_categories,
     "high_risk_mcc_weight": _WEIGHT,
+    "merchant_risk_rate": _rate,
+    "merchant_risk_window_days": _window_days,
+    "merchant_risk_min_transactions": _integer(1, 1_000_000),
+    "merchant_risk_weight": _WEIGHT,
+    "spend_deviation_multiplier": _positive_decimal,
+    "spend_deviation_window_days": _window_days,
+    "spend_deviation_min_history": _integer(1, 100_000),
+    "spend_deviation_weight": _WEIGHT,
     "suspicious_score": _integer(1, MAX_SCORE),
     "model_min_weight": _integer(1, MAX_SCORE),
 }

@@ -10,6 +10,7 @@ With a trained model (:class:`ModelInput`), the account's and merchant's entity 
 ``common.features``; the model's fraud probability, times 100 and rounded, is the weight of a
 ``MODEL`` reason that names the features that moved it most. It counts only from
 :attr:`RuleConfig.model_min_weight` on, so an ordinary purchase keeps the rules' verdict.
+The same days feed the entity rules (``common.entity_rules``), so they run with a model too.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -19,6 +20,7 @@ from operator import itemgetter
 from typing import Any
 
 from common.entity_days import EntityDay
+from common.entity_rules import entity_reasons
 from common.exchange_rates import DEFAULT_RATES, ExchangeRates
 from common.features import feature_vector
 from common.model import Forest
@@ -59,7 +61,9 @@ def score(transaction: Transaction, history: Iterable[Transaction],
     verdict = evaluate(transaction, earlier[-config.history_needed:], config, rates)
     if model is None:
         return verdict
-    reasons = verdict.reasons
+    reasons = verdict.reasons + entity_reasons(
+        transaction, model.account_days, model.merchant_days, model.forest.label_delay_days,
+        config, rates)
     model_reason = _model_reason(transaction, model, config, rates)
     if model_reason is not None:
         reasons += (model_reason,)

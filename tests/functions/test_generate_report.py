@@ -11,7 +11,7 @@ import pytest
 from common import json_codec
 from common.environment import REPORT_ACCOUNT_IDS, RULE_OVERRIDES
 from common.privacy import mask_account
-from common.rules import RULE_CODES, RuleConfig, as_overrides
+from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig, as_overrides
 from common.stats import StatsDelta, shard_for, stats_key, update_action
 from common.transaction import to_item
 from generate_report.html import axis_ticks
@@ -89,7 +89,8 @@ def expected_report(items, labels):
         "transactions": len(items), "flagged": len(flagged),
         "rate": (Decimal(100 * len(flagged)) / len(items)).quantize(Decimal("0.01")),
         "amounts": dict(amounts), "flagged_amounts": dict(flagged_amounts),
-        "rules": {code: (flagged_hits[code], hits[code]) for code in RULE_CODES},
+        "rules": {code: (flagged_hits[code], hits[code])
+                  for code in (*RULE_CODES, *ENTITY_RULE_CODES)},
         "hourly": [[hourly[h], flagged_hourly[h]] for h in range(24)],
         "flagged_ids": [i["transactionId"] for i in flagged],
         "scores": [score(i) for i in flagged],
@@ -218,7 +219,11 @@ def test_the_report_states_when_it_was_made_and_the_rules_in_force(generated):
         ("VELOCITY", "5th or later transaction of the account within 60 s", 60),
         ("GEO_JUMP", "previous transaction in another country less than 3600 s earlier", 60),
         ("AMOUNT_SPIKE", "amount ≥ 5 times the mean of the last 20 (given ≥ 3 earlier)", 30),
-        ("HIGH_RISK_MCC", "merchant category 7995, 6051, 4829, 5967", 25)]
+        ("HIGH_RISK_MCC", "merchant category 7995, 6051, 4829, 5967", 25),
+        ("MERCHANT_RISK", "with a model: the merchant's labelled fraud rate ≥ 0.1 over the 30 "
+                          "days before the label delay (given ≥ 20 transactions)", 5),
+        ("SPEND_DEVIATION", "with a model: amount ≥ 3 times the account's mean over 30 days "
+                            "(given ≥ 20 earlier)", 30)]
     html = generated.objects["htmlKey"]["Body"].decode()
     assert f"Generated {report['generatedAt']}" in html
     assert "amount ≥ 10000" in html

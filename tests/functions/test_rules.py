@@ -8,6 +8,7 @@ from common.exchange_rates import exchange_rates
 from common.rules import (
     _PARSERS,
     AMOUNT_SPIKE,
+    ENTITY_RULE_CODES,
     GEO_JUMP,
     HIGH_AMOUNT,
     HIGH_RISK_MCC,
@@ -178,7 +179,7 @@ def test_the_rules_in_words_follow_the_config(count, words):
     table = {code: (condition, weight) for code, condition, weight in
              rule_table(rule_config({"velocityCount": count, "velocityWeight": 40}))}
     assert table["VELOCITY"] == (f"{words} or later transaction of the account within 60 s", 40)
-    assert list(table) == list(RULE_CODES)
+    assert list(table) == [*RULE_CODES, *ENTITY_RULE_CODES]
 
 
 def test_the_config_in_force_reads_back_as_the_same_overrides():
