@@ -8,7 +8,7 @@ test sets (chapter 3.4, ``get_train_test_set``), since a bank blocks a card it k
 from dataclasses import dataclass
 
 import numpy as np
-from common.rules import RULE_CODES
+from common.rules import ENTITY_RULE_CODES, RULE_CODES
 
 from backtest.dataset import Dataset
 from backtest.metrics import (
@@ -80,7 +80,7 @@ def evaluate(dataset: Dataset, replayed: Replayed) -> Evaluation:
     evaluated = _Evaluated(dataset, replayed)
     scores = replayed.scores[evaluated.keep]
     effects = []
-    for code in RULE_CODES:
+    for code in RULE_CODES + ENTITY_RULE_CODES:
         fired = replayed.fired(code)[evaluated.keep]
         effects.append(RuleEffect(
             code=code, hits=int(fired.sum()), fraud_hits=int((fired & evaluated.frauds).sum()),

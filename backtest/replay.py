@@ -30,7 +30,7 @@ from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
-from common.rules import RULE_CODES, RuleConfig, Verdict, without_rule
+from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig, Verdict, without_rule
 from common.scoring import score
 from common.transaction import SUSPICIOUS
 
@@ -117,7 +117,7 @@ def replay(dataset: Dataset, rules: RuleConfig, window: Window, label_delay_days
     scorer = scorer or RulesScorer(rules)
     delay_ms = label_delay_days * MS_PER_DAY
     first, stop = _rows_in(dataset, window)
-    ablations = {code: without_rule(rules, code) for code in RULE_CODES}
+    ablations = {code: without_rule(rules, code) for code in RULE_CODES + ENTITY_RULE_CODES}
     pending: deque[tuple[Transaction, bool]] = deque()  # observed, label not yet arrived
     known_from_ms = window.start_ms - (label_delay_days + KNOWN_COMPROMISED_WEEK_DAYS) * MS_PER_DAY
     compromised: set[str] = set()

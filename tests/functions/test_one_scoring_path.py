@@ -2,34 +2,46 @@
 
 One stream of transactions goes through detect-fraud on moto (stored, then analysed in stream
 batches of varying size, history from the ``byAccount`` index) and through the backtest's
-replay (read from CSV with the API's rules); every verdict is compared field by field.
+replay (read from CSV with the API's rules); every verdict is compared field by field. With a
+model, the entity days too (features table live, the replay's own in the backtest), labels
+included, so the entity rules fire on both paths.
 """
 
 import random
 from datetime import date
 from decimal import Decimal
 
-from common.rules import RULE_CODES, RuleConfig
+from common.entity_days import entities_of, label_counters, update_action
+from common.features import FEATURE_NAMES
+from common.model import FORMAT, forest_from_dict
+from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig
+from common.transaction import FRAUD
 from common.validation import canonical_amount
 
 from backtest.dataset import read_dataset
+from backtest.entity_scorer import ModelScorer
 from backtest.replay import RulesScorer, Window, replay
-from tests.backtest.data import T0, row, write_rows
+from shared.outputs import DataOutputs
+from tests.backtest.data import DAY_MS, T0, row, write_rows
 from tests.functions.pipeline import analyse, store, stored
 
 
-class Verdicts(RulesScorer):
+class Recording:
+    """Keeps each transaction's verdict as the replay scores it (not a rule's removal)."""
+
+    def verdict(self, transaction, rules):
+        verdict = super().verdict(transaction, rules)
+        if rules is self.rules:
+            self.by_id[transaction["transactionId"]] = verdict
+        return verdict
+
+
+class Verdicts(Recording, RulesScorer):
     """The rules as the replay runs them, keeping each transaction's verdict."""
 
     def __init__(self, rules):
         super().__init__(rules)
         self.rules, self.by_id = rules, {}
-
-    def verdict(self, transaction, rules):
-        verdict = super().verdict(transaction, rules)
-        if rules is self.rules:  # not a rule's removal
-            self.by_id[transaction["transactionId"]] = verdict
-        return verdict
 
 
 def _stream(seed=11):
@@ -74,3 +86,68 @@ def test_detect_fraud_and_the_backtest_give_the_same_verdicts(
         assert item["fraudReasonDetails"] == [reason.as_dict() for reason in verdict.reasons]
     fired = {code for verdict in scorer.by_id.values() for code in verdict.codes}
     assert fired == set(RULE_CODES)  # every rule had its say
+
+
+class ModelVerdicts(Recording, ModelScorer):
+    def __init__(self, rules, forest):
+        super().__init__(rules, forest)
+        self.rules, self.by_id = rules, {}
+
+
+QUIET_FOREST = forest_from_dict({  # fraud probability 0 for all: the entity rules have their say
+    "format": FORMAT, "modelVersion": "forest-quiet", "labelDelayDays": 7,
+    "features": list(FEATURE_NAMES),
+    "trees": [{"feature": [0], "threshold": [0], "left": [-1], "right": [-1], "value": [0.0]}]})
+EARLY = T0 - 11 * DAY_MS  # 2018-07-28: its labels are in 7 days later, within the 30-day window
+
+
+def _entity_stream():
+    """A terminal with 10 frauds among 25 on one day, an account of 25 purchases of 20.00 that
+    week; 11 days later, purchases there and of 90.00 (4.5 times its mean: no AMOUNT_SPIKE)."""
+    rows = [row(n, f"acct-m{n}", timestamp=EARLY + n * 60_000, fraud=int(n < 10),
+                merchantId="term-risky") for n in range(25)]
+    rows += [row(100 + n, "acct-spend", timestamp=EARLY + n * 3_600_000, amount="20.00",
+                 merchantId=f"term-{n % 3}") for n in range(25)]
+    rows += [row(200, "acct-spend", timestamp=T0 + 60_000, amount="90.00",
+                 merchantId="term-risky"),
+             row(201, "acct-new", timestamp=T0 + 120_000, merchantId="term-risky"),
+             row(202, "acct-spend", timestamp=T0 + 180_000, amount="25.00",
+                 merchantId="term-1")]
+    return sorted(rows, key=lambda r: (r["timestamp"], r["transactionId"]))
+
+
+def test_with_a_model_both_paths_read_the_same_entity_days_and_fire_the_entity_rules(
+        detect_app, context, session, outputs, monkeypatch, tmp_path):
+    monkeypatch.setattr(detect_app, "FOREST", QUIET_FOREST)
+    rows = _entity_stream()
+    items = {r["transactionId"]: {**{name: value for name, value in r.items() if name != "fraud"},
+                                  "amount": canonical_amount(Decimal(r["amount"])),
+                                  "fraudStatus": "PENDING"} for r in rows}
+    early = [items[r["transactionId"]] for r in rows if r["timestamp"] < T0]
+    store(session, outputs, early)
+    assert analyse(detect_app, context, early) == []
+    # The labels, as the label route counts them in the features table.
+    dynamodb, features_table = session.client("dynamodb"), outputs[DataOutputs.FEATURES_TABLE_NAME]
+    for r in rows:
+        if r["fraud"]:
+            dynamodb.transact_write_items(TransactItems=[
+                update_action(features_table, entity, "2018-07-28", label_counters(None, FRAUD))
+                for entity in entities_of(r)])
+    window = [items[r["transactionId"]] for r in rows if r["timestamp"] >= T0]
+    store(session, outputs, window)
+    assert analyse(detect_app, context, window, first_sequence=500) == []
+    live = stored(session, outputs)
+
+    rules = RuleConfig()
+    scorer = ModelVerdicts(rules, QUIET_FOREST)
+    dataset = read_dataset(write_rows(tmp_path / "stream.csv", rows))
+    replay(dataset, rules, Window(date(2018, 8, 8), date(2018, 8, 8)), 7, scorer=scorer)
+
+    assert set(scorer.by_id) == {item["transactionId"] for item in window}
+    for transaction_id, verdict in scorer.by_id.items():
+        item = live[transaction_id]
+        assert (item["fraudScore"], item["fraudStatus"], item["fraudReasons"]) == (
+            verdict.score, verdict.status, verdict.codes), transaction_id
+        assert item["fraudReasonDetails"] == [reason.as_dict() for reason in verdict.reasons]
+    assert {transaction_id: verdict.codes for transaction_id, verdict in scorer.by_id.items()} == {
+        "tx-00200": list(ENTITY_RULE_CODES), "tx-00201": ["MERCHANT_RISK"], "tx-00202": []}
