@@ -5,9 +5,12 @@ from datetime import date
 
 import numpy as np
 import pytest
-from common.rules import RULE_CODES, RuleConfig, without_rule
+from common.features import FEATURE_NAMES
+from common.model import FORMAT, forest_from_dict
+from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig, without_rule
 from common.scoring import order_key
 
+from backtest.entity_scorer import ModelScorer
 from backtest.replay import RulesScorer, Window, replay
 from tests.backtest.data import DAY_MS, T0, dataset_of, row
 
@@ -101,6 +104,36 @@ def test_the_scores_without_a_rule_are_a_replay_with_its_weight_zero(tmp_path, c
     replayed = replay(dataset, rules, WINDOW, DELAY_DAYS)
     assert replayed.fired(code).any()
     without = replay(dataset, without_rule(rules, code), WINDOW, DELAY_DAYS)
+    scores, suspicious = replayed.without[code]
+    assert np.array_equal(scores, without.scores)
+    assert np.array_equal(suspicious, without.suspicious)
+    assert not np.array_equal(scores, replayed.scores)
+
+
+@pytest.mark.parametrize("code", ENTITY_RULE_CODES)
+def test_the_scores_without_an_entity_rule_are_a_replay_with_its_weight_zero(tmp_path, code):
+    """A quiet model (probability 0), a terminal with labelled frauds 11 days before the
+    window, an account of 25 small purchases that week, then the window's purchases there."""
+    quiet = forest_from_dict({
+        "format": FORMAT, "modelVersion": "forest-quiet", "labelDelayDays": 7,
+        "features": list(FEATURE_NAMES),
+        "trees": [{"feature": [0], "threshold": [0], "left": [-1], "right": [-1],
+                   "value": [0.0]}]})
+    early = T0 - 11 * DAY_MS
+    rows = [row(n, f"acct-m{n}", timestamp=early + n * 60_000, fraud=int(n < 10),
+                merchantId="term-risky") for n in range(25)]
+    rows += [row(100 + n, "acct-spend", timestamp=early + n * 3_600_000, amount="20.00")
+             for n in range(25)]
+    rows += [row(200 + n, "acct-spend", timestamp=T0 + n * 3_600_000, amount=amount,
+                 merchantId=merchant)
+             for n, (amount, merchant) in enumerate([("90.00", "term-0"), ("25.00", "term-risky"),
+                                                     ("25.00", "term-1")])]
+    dataset = dataset_of(tmp_path, rows)
+    rules = RuleConfig()
+    replayed = replay(dataset, rules, WINDOW, 7, scorer=ModelScorer(rules, quiet))
+    assert replayed.fired(code).any()
+    without = replay(dataset, without_rule(rules, code), WINDOW, 7,
+                     scorer=ModelScorer(without_rule(rules, code), quiet))
     scores, suspicious = replayed.without[code]
     assert np.array_equal(scores, without.scores)
     assert np.array_equal(suspicious, without.suspicious)
