@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from common.entity_days import EntityDay, account_entity, merchant_entity
+from common.entity_days import EntityDay, account_entity, entities_of, merchant_entity
 from common.entity_rules import entity_reasons
 from common.features import FEATURE_NAMES
 from common.model import FORMAT, forest_from_dict
@@ -19,6 +19,9 @@ from common.rules import (
     rule_table,
 )
 from common.scoring import MODEL, ModelInput, score
+
+from backtest.entity_scorer import EntityDays
+from local_mode.workload import generate
 
 T = 1_714_564_800_000  # 2024-05-01T12:00:00Z
 TODAY = date(2024, 5, 1)
@@ -181,3 +184,19 @@ def test_with_a_model_the_entity_rules_add_their_weights_before_the_models_reaso
 def test_without_a_model_the_verdict_is_the_rules_alone():
     transaction = txn("120.00")
     assert score(transaction, [], DEFAULTS) == evaluate(transaction, [], DEFAULTS)
+
+
+def test_the_local_modes_scenarios_fire_no_entity_rule_under_the_defaults():
+    """The end-to-end scenarios (local_mode.workload) keep their reason codes with a model:
+    their spikes come after at most ten purchases, under the minimum history."""
+    workload = generate(600, seed=3, now_ms=T)
+    days = EntityDays(DELAY)
+    fired = []
+    for transaction in sorted((t.body for t in workload.transactions),
+                              key=lambda body: (body["timestamp"], body["transactionId"])):
+        account, merchant = entities_of(transaction)
+        fired += entity_reasons(transaction, days.of(account, transaction),
+                                days.of(merchant, transaction), DELAY, DEFAULTS)
+        days.observe(transaction)
+    assert fired == []
+    assert {t.scenario for t in workload.transactions} >= {"spend-spike", "cash-out"}
