@@ -93,8 +93,10 @@ GENERATE_REPORT = LambdaSpec(
         (env.REPORTS_BUCKET, DataOutputs.REPORTS_BUCKET_NAME),
         (env.KMS_KEY_ARN, DataOutputs.KMS_KEY_ARN),
     ),
-    # The report prints the rules in force, and masks account ids unless told otherwise.
+    # The report prints the rules in force (amounts in the reference currency), and masks
+    # account ids unless told otherwise.
     settings_environment=((env.RULE_OVERRIDES, "rule_overrides"),
+                          (env.REFERENCE_CURRENCY, "reference_currency"),
                           (env.REPORT_ACCOUNT_IDS, "report_account_ids")),
 )
 

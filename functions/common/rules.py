@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any
 
-from common.exchange_rates import DEFAULT_RATES, ExchangeRates, reference_amount
+from common.exchange_rates import DEFAULT_RATES, DEFAULT_REFERENCE, ExchangeRates, reference_amount
 from common.features import WINDOWS_DAYS
 from common.transaction import CLEAR, SUSPICIOUS
 
@@ -182,11 +182,13 @@ def _ordinal(number: int) -> str:
     return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
 
 
-def rule_table(config: RuleConfig) -> list[tuple[str, str, int]]:
+def rule_table(config: RuleConfig,
+               reference_currency: str = DEFAULT_REFERENCE) -> list[tuple[str, str, int]]:
     """(code, when it fires, weight) of each rule under ``config``, in words: the daily report
     prints the rules in force, so its reader knows what a hit meant that day."""
     return [
-        (HIGH_AMOUNT, f"amount ≥ {config.high_amount}", config.high_amount_weight),
+        (HIGH_AMOUNT, f"amount ≥ {config.high_amount} {reference_currency}",
+         config.high_amount_weight),
         (VELOCITY, f"{_ordinal(config.velocity_count)} or later transaction of the account "
                    f"within {config.velocity_window_seconds} s", config.velocity_weight),
         (GEO_JUMP, "previous transaction in another country less than "

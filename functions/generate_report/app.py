@@ -17,7 +17,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from common import environment as env
 from common import json_codec
 from common.clock import iso_now
+from common.currencies import is_currency
 from common.data_model import FLAGGED_DAY, STATS_DAY
+from common.exchange_rates import DEFAULT_REFERENCE
 from common.metrics import NAMESPACE, REPORTS_GENERATED
 from common.privacy import MASKED, REPORT_ACCOUNT_IDS
 from common.rules import rule_config_from_json
@@ -34,6 +36,10 @@ REPORTS_BUCKET = os.environ[env.REPORTS_BUCKET]
 KMS_KEY_ARN = os.environ[env.KMS_KEY_ARN]
 # The rules in force, printed in the report; bad overrides or an unknown mode: no start.
 RULES = rule_config_from_json(os.environ.get(env.RULE_OVERRIDES))
+REFERENCE_CURRENCY = os.environ.get(env.REFERENCE_CURRENCY) or DEFAULT_REFERENCE  # RULES' unit
+if not is_currency(REFERENCE_CURRENCY):
+    raise ValueError(f"{env.REFERENCE_CURRENCY} must be an ISO 4217 code such as EUR, "
+                     f"not {REFERENCE_CURRENCY!r}")
 ACCOUNT_IDS = os.environ.get(env.REPORT_ACCOUNT_IDS) or MASKED
 if ACCOUNT_IDS not in REPORT_ACCOUNT_IDS:
     raise ValueError(f"{env.REPORT_ACCOUNT_IDS} must be one of {', '.join(REPORT_ACCOUNT_IDS)}, "
@@ -75,7 +81,8 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         ExpressionAttributeValues={":day": {"S": day}})
     generated_at = iso_now()
     report = build_report(day, stats_items, flagged_items, rules=RULES,
-                          account_ids=ACCOUNT_IDS, generated_at=generated_at)
+                          reference_currency=REFERENCE_CURRENCY, account_ids=ACCOUNT_IDS,
+                          generated_at=generated_at)
     json_key, html_key = report_keys(day)
     _put(json_key, json_codec.dumps(report), "application/json", generated_at)
     _put(html_key, render_html(report), "text/html; charset=utf-8", generated_at)

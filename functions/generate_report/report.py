@@ -75,10 +75,11 @@ def alert_quality(flagged: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
                  flagged_items: Iterable[Mapping[str, Any]], *, rules: RuleConfig,
-                 account_ids: str, generated_at: str) -> dict[str, Any]:
+                 reference_currency: str, account_ids: str, generated_at: str) -> dict[str, Any]:
     """The report of ``day`` from its stats items and its ``byFlaggedDay`` index entries.
 
-    ``rules`` are the rules in force as the report is generated; ``account_ids`` is
+    ``rules`` are the rules in force as the report is generated, their amounts in
+    ``reference_currency`` (``fraud:referenceCurrency``); ``account_ids`` is
     ``fraud:reportAccountIds`` (``masked``, or ``full`` for the risk team's copy).
     """
     totals = DayTotals.from_items(stats_items)
@@ -107,7 +108,7 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
         "rules": [{"code": code, "firesWhen": condition, "weight": weight,
                    "hitsAmongFlagged": hits_among_flagged[code],
                    "hitsAmongAll": totals.rules.get(code, 0)}
-                  for code, condition, weight in rule_table(rules)],
+                  for code, condition, weight in rule_table(rules, reference_currency)],
         "ruleConfig": as_overrides(rules),
         "hourly": [{"hour": hour, "transactions": count, "flagged": flagged_count}
                    for hour, (count, flagged_count) in enumerate(totals.hourly)],

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from common import json_codec
-from common.environment import REPORT_ACCOUNT_IDS, RULE_OVERRIDES
+from common.environment import REFERENCE_CURRENCY, REPORT_ACCOUNT_IDS, RULE_OVERRIDES
 from common.privacy import mask_account
 from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig, as_overrides
 from common.stats import StatsDelta, shard_for, stats_key, update_action
@@ -215,7 +215,7 @@ def test_the_report_states_when_it_was_made_and_the_rules_in_force(generated):
     assert report["ruleConfig"] == as_overrides(RuleConfig())
     assert report["suspiciousScore"] == 50
     assert [(r["code"], r["firesWhen"], r["weight"]) for r in report["rules"]] == [
-        ("HIGH_AMOUNT", "amount ≥ 10000", 60),
+        ("HIGH_AMOUNT", "amount ≥ 10000 EUR", 60),
         ("VELOCITY", "5th or later transaction of the account within 60 s", 60),
         ("GEO_JUMP", "previous transaction in another country less than 3600 s earlier", 60),
         ("AMOUNT_SPIKE", "amount ≥ 5 times the mean of the last 20 (given ≥ 3 earlier)", 30),
@@ -226,7 +226,7 @@ def test_the_report_states_when_it_was_made_and_the_rules_in_force(generated):
                             "(given ≥ 20 earlier)", 30)]
     html = generated.objects["htmlKey"]["Body"].decode()
     assert f"Generated {report['generatedAt']}" in html
-    assert "amount ≥ 10000" in html
+    assert "amount ≥ 10000 EUR" in html
 
 
 def test_account_ids_are_masked_in_both_reports_by_default(generated):
@@ -246,9 +246,9 @@ def test_account_ids_are_masked_in_both_reports_by_default(generated):
 @pytest.fixture
 def risk_team_report_app(report_app, monkeypatch):
     """generate-report started as the compute stack starts it with
-    ``fraud:reportAccountIds=full`` and rule overrides."""
+    ``fraud:reportAccountIds=full``, rule overrides and another reference currency."""
     with started_with(report_app, monkeypatch, {
-            REPORT_ACCOUNT_IDS: "full",
+            REPORT_ACCOUNT_IDS: "full", REFERENCE_CURRENCY: "USD",
             RULE_OVERRIDES: '{"highAmount": 500, "highRiskMccs": ["7995"]}'}) as app:
         yield app
 
@@ -271,7 +271,14 @@ def test_the_risk_teams_copy_shows_whole_account_ids_and_the_overrides(
     assert "fraud:reportAccountIds = full" in html
     assert (report["ruleConfig"]["highAmount"], report["ruleConfig"]["highRiskMccs"]) == (
         500, ["7995"])
-    assert report["rules"][0]["firesWhen"] == "amount ≥ 500"
+    assert report["rules"][0]["firesWhen"] == "amount ≥ 500 USD"
+
+
+def test_an_unknown_reference_currency_stops_the_function_at_start(report_app, monkeypatch):
+    refused = pytest.raises(ValueError, match="REFERENCE_CURRENCY must be an ISO 4217 code "
+                                              "such as EUR, not 'EURO'")
+    with refused, started_with(report_app, monkeypatch, {REFERENCE_CURRENCY: "EURO"}):
+        pass
 
 
 def test_an_unknown_account_id_mode_stops_the_function_at_start(report_app, monkeypatch):

@@ -188,17 +188,17 @@ def test_rule_overrides_reach_detect_fraud_canonicalised():
     assert variables[env.RULE_OVERRIDES] == '{"velocityWeight": 40}'
 
 
-def test_the_reference_currency_and_rates_reach_detect_fraud():
+def test_the_reference_currency_reaches_detect_fraud_and_the_report_the_rates_detect_fraud():
     run = run_layer(COMPUTE, config={"fraud:referenceCurrency": "USD",
                                      "fraud:exchangeRates": '{"USD":1,"JPY":150.5}'},
                     upstream=run_chain(DEFAULT).upstream_of(COMPUTE))
     for function in run.of_type(FUNCTION):
         variables = function.inputs["environment"]["variables"]
         detect = function.inputs["name"] == "lambda-detect-fraud-dev"
+        report = function.inputs["name"] == "lambda-generate-report-dev"
         assert (env.EXCHANGE_RATES in variables) is detect
-        assert (env.REFERENCE_CURRENCY in variables) is detect
+        assert variables.get(env.REFERENCE_CURRENCY) == ("USD" if detect or report else None)
         if detect:
-            assert variables[env.REFERENCE_CURRENCY] == "USD"
             assert variables[env.EXCHANGE_RATES] == '{"JPY": 150.5, "USD": 1}'
 
 
