@@ -16,6 +16,7 @@ from common.transaction import ALERT_CLAIMED_AT, NOTIFIED_AT
 from detect_fraud.history import QUERIES_IN_FLIGHT
 
 from bench.capacity import TRANSACTIONAL_FACTOR, number_size, write_units
+from bench.cold_start import MODEL_ON
 from bench.platform_facts import PlatformFacts
 from bench.prices import PRICES, price
 
@@ -92,13 +93,16 @@ class Measured:
     post: UnitCost  # without a client transactionId
     post_with_id: UnitCost
     get: UnitCost
-    detect_batch: UnitCost  # the cost batch: BATCH records, one account each
+    detect_batch: UnitCost  # the cost batch: BATCH records, one account and merchant each
+    detect_model_batch: UnitCost  # the same with fraud:model default (its entity-day reads)
     detect_batch_records: int
     detect_stats_updates: int  # stats items the batch's transactions updated
+    detect_entity_day_updates: int  # entity-day actions in the batch's verdict transactions
     digest: UnitCost  # notify-team on one stream batch's alerts, which arrive together
     digest_alerts: int
     report: UnitCost  # generate-report for 10,000 transactions
     init_ms: Mapping[str, float]  # cold start before the first event, by function id
+    detect_init_ms_model: float  # detect-fraud's with fraud:model default (the artifact read)
     item_bytes: Mapping[str, float]
 
 
@@ -150,10 +154,15 @@ class Volumes:
                    digests=alerts / measured.digest_alerts)
 
 
-def per_million(measured: Measured, facts: PlatformFacts,
-                assumptions: Assumptions) -> list[Line]:
-    """The cost of one million transactions, service by service."""
+def per_million(measured: Measured, facts: PlatformFacts, assumptions: Assumptions,
+                with_model: bool = False) -> list[Line]:
+    """The cost of one million transactions, service by service: rules only, or
+    ``with_model`` (detect-fraud's measured batch and cold start with ``fraud:model``
+    default)."""
     v = Volumes.of(measured, assumptions)
+    detect = measured.detect_model_batch if with_model else measured.detect_batch
+    init_ms = {**measured.init_ms,
+               **({"detect-fraud": measured.detect_init_ms_model} if with_model else {})}
     share = assumptions.suspicious_share
     memory = facts.lambda_memory_mb
     size = measured.item_bytes
@@ -181,12 +190,12 @@ def per_million(measured: Measured, facts: PlatformFacts,
         "POST": (v.posts * (1 - keyed), billed_ms(measured.post, assumptions, memory)),
         "POST with id": (v.posts * keyed, billed_ms(measured.post_with_id, assumptions, memory)),
         "GET": (v.gets, billed_ms(measured.get, assumptions, memory)),
-        "batch": (v.batches, billed_ms(measured.detect_batch, assumptions, memory)),
+        "batch": (v.batches, billed_ms(detect, assumptions, memory)),
         "digest": (v.digests, billed_ms(measured.digest, assumptions, memory)),
     }
     gb_seconds = sum(count * ms / 1000 * memory / 1024 for count, ms in durations.values())
     cold = sum(invocations[function] * assumptions.cold_start_share
-               * measured.init_ms[function] * cpu_factor(memory) / 1000 * memory / 1024
+               * init_ms[function] * cpu_factor(memory) / 1000 * memory / 1024
                for function in invocations)
     add("Lambda", f"duration at {memory} MB", gb_seconds + cold, "lambda.gb_second",
         "billed ms per invocation: " + ", ".join(
@@ -216,24 +225,35 @@ def per_million(measured: Measured, facts: PlatformFacts,
         f"{TRANSACTIONAL_FACTOR} units per item in a transaction; CLEAR item "
         f"{size['clear_item_bytes']:.0f} B, SUSPICIOUS {size['suspicious_item_bytes']:.0f} B",
         unit="write request unit")
+    entity_units = (measured.detect_entity_day_updates / measured.detect_batch_records
+                    * write_units(size["entity_day_item_bytes"], transactional=True))
+    add("DynamoDB", "writes: the entity days (account and merchant) in the verdicts' "
+        "transactions", MILLION * entity_units, "dynamodb.write_unit",
+        f"{measured.detect_entity_day_updates} entity-day updates per batch of "
+        f"{measured.detect_batch_records} (one account and one merchant each), item "
+        f"{size['entity_day_item_bytes']:.0f} B, {TRANSACTIONAL_FACTOR} units each; "
+        "made with the model on or off", unit="write request unit")
     add("DynamoDB", "writes: the day's aggregates and the alerts' claims",
         MILLION * (stats_units + claim_units), "dynamodb.write_unit",
         f"{measured.detect_stats_updates} stats items per batch, transactional; a claim "
         "and a confirmation per alert", unit="write request unit")
     post_reads = (1 - keyed) * measured.post.read_units + keyed * measured.post_with_id.read_units
     reads = (v.gets * measured.get.read_units + v.posts * post_reads
-             + v.batches * measured.detect_batch.read_units)
-    queries = measured.detect_batch.calls.get("DynamoDB.Query", 0)
-    add("DynamoDB", "reads: GETs, id lookups and detect-fraud's history queries", reads,
+             + v.batches * detect.read_units)
+    queries = detect.calls.get("DynamoDB.Query", 0)
+    add("DynamoDB", "reads: GETs, id lookups and detect-fraud's history "
+        + ("and entity-day queries" if with_model else "queries"), reads,
         "dynamodb.read_unit",
         f"GET {measured.get.read_units:g} and the id lookup of a POST with a client id "
         f"{measured.post_with_id.read_units:g} (strongly consistent), batch "
-        f"{measured.detect_batch.read_units:g} ({queries} eventually consistent index queries),"
-        " from the pages returned", unit="read request unit")
+        f"{detect.read_units:g} ({queries} eventually consistent queries"
+        + (": the accounts' history, the accounts' and merchants' entity days"
+           if with_model else " of the index") + "), from the pages returned",
+        unit="read request unit")
     add("DynamoDB", "stream reads", 0, "dynamodb.stream_read_unit",
         "free: the stream is read by a Lambda trigger", unit="stream read request unit")
 
-    sends = v.batches * measured.detect_batch.calls.get("SQS.SendMessageBatch", 0)
+    sends = v.batches * detect.calls.get("SQS.SendMessageBatch", 0)
     add("SQS", "requests", sends + v.digests * assumptions.sqs_requests_per_digest,
         "sqs.request",
         f"{sends:,.0f} SendMessageBatch (counted), {assumptions.sqs_requests_per_digest} "
@@ -257,11 +277,11 @@ def per_million(measured: Measured, facts: PlatformFacts,
     log_bytes = (v.posts * (post_log_bytes + platform_bytes)
                  + v.gets * (measured.get.log_bytes + platform_bytes)
                  + requests * facts.access_log_line_bytes
-                 + v.batches * (measured.detect_batch.log_bytes + platform_bytes)
+                 + v.batches * (detect.log_bytes + platform_bytes)
                  + v.digests * (measured.digest.log_bytes + platform_bytes))
     add("CloudWatch Logs", "ingestion", log_bytes / GB, "logs.ingest_gb",
         f"per POST {post_log_bytes:.0f} B, GET {measured.get.log_bytes:.0f} B, batch "
-        f"{measured.detect_batch.log_bytes:,.0f} B, digest {measured.digest.log_bytes:.0f} B "
+        f"{detect.log_bytes:,.0f} B, digest {measured.digest.log_bytes:.0f} B "
         f"(measured, EMF metrics included), {platform_bytes} B of Lambda's lines per "
         f"invocation, {facts.access_log_line_bytes} B of access log per request",
         unit="GB")
@@ -370,6 +390,7 @@ def model(measured: Measured, facts: PlatformFacts,
     assumptions = assumptions or Assumptions()
     sections = {
         "per_million": per_million(measured, facts, assumptions),
+        "per_million_model": per_million(measured, facts, assumptions, with_model=True),
         "fixed_monthly": fixed_monthly(measured, facts, assumptions),
         "at_rest_per_million_month": at_rest(measured, assumptions),
     }
@@ -383,6 +404,10 @@ def model(measured: Measured, facts: PlatformFacts,
 def measured_from(units: Mapping[str, Any], cold_starts: Mapping[str, Any]) -> Measured:
     """The model's inputs from the work units' and the cold starts' results."""
     by_key = {unit["key"]: unit for unit in units["units"]}
+    handlers = [row for row in cold_starts["rows"] if row["function"] and not row["experiment"]]
+
+    def start_up(row: Mapping[str, Any]) -> float:
+        return sum(row["phases_ms"][phase]["median"] for phase in START_UP)
 
     def unit_cost(key: str, in_flight: Mapping[str, int] | None = None) -> UnitCost:
         unit = by_key[key]
@@ -393,10 +418,15 @@ def measured_from(units: Mapping[str, Any], cold_starts: Mapping[str, Any]) -> M
     return Measured(
         post=unit_cost("post"), post_with_id=unit_cost("post_with_id"), get=unit_cost("get"),
         detect_batch=unit_cost("detect_cost", {"DynamoDB.Query": QUERIES_IN_FLIGHT}),
+        detect_model_batch=unit_cost("detect_model_cost",
+                                     {"DynamoDB.Query": QUERIES_IN_FLIGHT}),
         detect_batch_records=by_key["detect_cost"]["detail"]["records"],
         detect_stats_updates=by_key["detect_cost"]["detail"]["stats_updates"],
+        detect_entity_day_updates=by_key["detect_cost"]["detail"]["entity_day_updates"],
         digest=unit_cost("notify_cost"), digest_alerts=by_key["notify_cost"]["detail"]["alerts"],
         report=unit_cost("report_10k"),
-        init_ms={row["function"]: sum(row["phases_ms"][phase]["median"] for phase in START_UP)
-                 for row in cold_starts["rows"] if row["function"] and not row["experiment"]},
+        init_ms={row["function"]: start_up(row) for row in handlers
+                 if row.get("model") != MODEL_ON},
+        detect_init_ms_model=next(start_up(row) for row in handlers
+                                  if row.get("model") == MODEL_ON),
         item_bytes=units["item_sizes"])

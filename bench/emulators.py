@@ -17,7 +17,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -184,6 +184,13 @@ class EmulatedPlatform:
     def client(self, service: str) -> Any:
         """The benchmark's own client (for seeding data), outside any handler."""
         return self.session.client(service)
+
+    def reload(self, package: str, environment: Mapping[str, str]) -> None:
+        """Load ``package``'s handler again with ``environment`` added (other settings, e.g.
+        ``MODEL``), as a new execution environment reads them at its cold start."""
+        with patched_environ(environment):
+            app = importlib.reload(self.handlers[package])
+        app.logger.registered_handler.setStream(self.logs)
 
     def invoke(self, package: str, event: Any, metered: bool = True) -> Invocation:
         """Run ``package``'s handler on ``event``: its time, logs, and (``metered``) its calls.

@@ -37,7 +37,7 @@ def workload(records: int = RECORDS_PER_RUN, seed: int = SEED
         amount = Decimal(rng.randrange(500, 20_000)) / 100
         if rng.random() < 0.02:
             amount = Decimal(rng.randrange(10_000, 60_000))
-        transaction = {"timestamp": clock, "amount": amount,
+        transaction = {"timestamp": clock, "amount": amount, "currency": "EUR",
                        "country": "FR" if rng.random() < 0.03 else "DE",
                        "merchantCategory": "7995" if rng.random() < 0.02 else "5411"}
         history = histories[account]

@@ -13,17 +13,21 @@ import math
 import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from common import json_codec
+from common import entity_days, json_codec
+from common import environment as env
 from common.data_model import BY_ACCOUNT, BY_FLAGGED_DAY, TRANSACTIONS, Index
+from common.features import days_needed
 from common.rules import RuleConfig
 from common.stats import StatsDelta, shard_for, stats_key, update_action
 from common.transaction import id_guard_key, to_item
 from detect_fraud.verdicts import CHUNK_SIZE
 
 from bench.capacity import item_size, projected
+from bench.cold_start import MODEL_OFF, MODEL_ON
 from bench.emulators import EmulatedPlatform, Invocation, emulated_platform
 from bench.stats import Summary
 from shared.outputs import DataOutputs
@@ -41,7 +45,9 @@ BATCH = parse_settings({}, stack="bench").stream_batch_size
 TWI_CHUNK = CHUNK_SIZE  # verdicts per TransactWriteItems
 SQS_BATCH = 10  # messages per SendMessageBatch: SQS's limit
 CALLS_ACCOUNTS = 7  # the call-count batch: 100 records over 7 accounts, every 9th suspicious
+CALLS_MERCHANTS = 5  # … and, with the model, over 5 merchants
 COST_SUSPICIOUS = 2  # the cost batch: 100 records, 100 accounts, 2 % suspicious
+LABEL_DELAY_DAYS = 7  # the shipped artifact's (functions/detect_fraud/model.json)
 REPORT_FLAGGED_EVERY = 40  # the report days: the same 25 flagged among the first 1,000
 
 
@@ -113,6 +119,12 @@ def transaction(transaction_id: str, account: str, amount: str, timestamp: int,
             "currency": "EUR", "merchantId": "merchant-42", "merchantCategory": "5411",
             "country": "DE", "timestamp": timestamp, "channel": "online",
             "fraudStatus": "PENDING", **extra}
+
+
+def with_model(platform: EmulatedPlatform, model: str) -> None:
+    """detect-fraud started again with ``fraud:model`` = ``model`` (said explicitly: the
+    stacks' default may change)."""
+    platform.reload("detect_fraud", {env.MODEL: model})
 
 
 def _store(platform: EmulatedPlatform, items: list[dict[str, Any]]) -> None:
@@ -191,30 +203,76 @@ def _succeeded(invocation: Invocation) -> None:
 
 
 def call_count_units(platform: EmulatedPlatform, runs: int) -> list[Unit]:
-    """detect-fraud on the tests' batch (7 accounts, every 9th suspicious), notify-team on 10."""
-    batches: list[list[dict[str, Any]]] = []
+    """detect-fraud on the tests' batch (7 accounts, every 9th suspicious), without and with
+    the model (5 merchants); notify-team on 10 of the alerts."""
+    units = []
+    for model, prefix, first_run in ((MODEL_OFF, "calls", 0), (MODEL_ON, "model", 100)):
+        with_model(platform, model)
+        batches: list[list[dict[str, Any]]] = []
 
-    def call_count_batches() -> Iterator[dict[str, Any]]:
-        for run in itertools.count():
-            items = [transaction(f"calls-{run:03d}-{n:03d}", f"acc-{n % CALLS_ACCOUNTS}",
-                                 "50000.00" if n % 9 == 0 else "12.00",
-                                 T0 + run * 10 * HOUR_MS + n * 30_000)
-                     for n in range(BATCH)]
-            _store(platform, items)
-            batches.append(items)
-            yield stream_event(items, first_sequence=1_000_000 + run * 1_000)
+        def call_count_batches(prefix: str = prefix, first_run: int = first_run,
+                               batches: list = batches) -> Iterator[dict[str, Any]]:
+            for run in itertools.count(first_run):
+                items = [transaction(f"{prefix}-{run:03d}-{n:03d}", f"acc-{n % CALLS_ACCOUNTS}",
+                                     "50000.00" if n % 9 == 0 else "12.00",
+                                     T0 + run * 10 * HOUR_MS + n * 30_000,
+                                     merchantId=f"merchant-{n % CALLS_MERCHANTS}")
+                         for n in range(BATCH)]
+                _store(platform, items)
+                batches.append(items)
+                yield stream_event(items, first_sequence=1_000_000 + run * 1_000)
 
-    metered, timings = _measure_unit(platform, "detect_fraud", call_count_batches(), runs, 1,
-                                     _succeeded)
-    suspicious = _suspicious(platform, batches[0])
-    return [_unit(
-        "detect_calls",
-        f"detect-fraud, N={BATCH} records over A={CALLS_ACCOUNTS} accounts, S={suspicious} "
-        "suspicious", "detect-fraud",
-        f"≤ A reads, ⌈N/{TWI_CHUNK}⌉ transactions, ⌈S/{SQS_BATCH}⌉ SQS calls",
-        metered, timings, _detect_kept(metered.calls, CALLS_ACCOUNTS, suspicious),
-        records=BATCH, accounts=CALLS_ACCOUNTS, suspicious=suspicious),
-        _notify_unit("notify_calls", platform, _alert_bodies(platform), SQS_BATCH, runs)]
+        metered, timings = _measure_unit(platform, "detect_fraud", call_count_batches(), runs,
+                                         1, _succeeded)
+        suspicious = _suspicious(platform, batches[0])
+        updates = _entity_day_updates(batches[0])
+        if model == MODEL_OFF:
+            units.append(_unit(
+                "detect_calls",
+                f"detect-fraud, N={BATCH} records over A={CALLS_ACCOUNTS} accounts, "
+                f"S={suspicious} suspicious", "detect-fraud",
+                f"≤ A reads, ⌈N/{TWI_CHUNK}⌉ transactions, ⌈S/{SQS_BATCH}⌉ SQS calls",
+                metered, timings, _detect_kept(metered.calls, CALLS_ACCOUNTS, suspicious),
+                records=BATCH, accounts=CALLS_ACCOUNTS, suspicious=suspicious,
+                entity_day_updates=updates))
+            continue
+        units.append(_unit(
+            "detect_model_calls",
+            f"detect-fraud with fraud:model={MODEL_ON}, N={BATCH} records over "
+            f"A={CALLS_ACCOUNTS} accounts and M={CALLS_MERCHANTS} merchants, S={suspicious} "
+            "suspicious", "detect-fraud",
+            f"≤ A history + A + M entity-day reads, ⌈N/{TWI_CHUNK}⌉ transactions, "
+            f"⌈S/{SQS_BATCH}⌉ SQS calls",
+            metered, timings,
+            _detect_kept(metered.calls, 2 * CALLS_ACCOUNTS + CALLS_MERCHANTS, suspicious),
+            records=BATCH, accounts=CALLS_ACCOUNTS, merchants=CALLS_MERCHANTS,
+            suspicious=suspicious, entity_day_updates=updates))
+    return [*units, _notify_unit("notify_calls", platform, _alert_bodies(platform), SQS_BATCH,
+                                 runs)]
+
+
+def _entity_day_updates(items: list[dict[str, Any]]) -> int:
+    """Entity-day actions the verdicts' transactions hold: one per account and merchant day in
+    each chunk (``detect_fraud.verdicts`` adds a chunk's transactions of one day together)."""
+    return sum(len({(entity, entity_days.day_of(item)) for item in items[start:start + TWI_CHUNK]
+                    for entity in entity_days.entities_of(item)})
+               for start in range(0, len(items), TWI_CHUNK))
+
+
+def _seed_entity_days(platform: EmulatedPlatform, entities: list[str], last_day: str) -> None:
+    """Every day the features read, for each entity: a full window (the largest page)."""
+    table = platform.outputs[DataOutputs.FEATURES_TABLE_NAME]
+    last = date.fromisoformat(last_day)
+    days = [(last - timedelta(days=age)).isoformat()
+            for age in range(days_needed(LABEL_DELAY_DAYS))]
+    items = [{"entity": {"S": entity}, "day": {"S": day}, entity_days.TRANSACTIONS: {"N": "3"},
+              entity_days.AMOUNT_SUM: {"N": "165.00"}, entity_days.LABELLED_GENUINE: {"N": "3"},
+              "expiresAt": {"N": str(entity_days.expires_at(day))}}
+             for entity in entities for day in days]
+    dynamodb = platform.client("dynamodb")
+    for start in range(0, len(items), 25):
+        dynamodb.batch_write_item(RequestItems={table: [
+            {"PutRequest": {"Item": item}} for item in items[start:start + 25]]})
 
 
 def cost_units(platform: EmulatedPlatform, runs: int, pending_item: dict[str, Any]
@@ -224,38 +282,56 @@ def cost_units(platform: EmulatedPlatform, runs: int, pending_item: dict[str, An
     On its own data layer: moto answers an index query by reading the whole table.
     """
     accounts = [f"cost-acct-{n:03d}" for n in range(BATCH)]
+    merchants = [f"cost-merchant-{n:03d}" for n in range(BATCH)]
     history = RuleConfig().history_needed
     _store(platform, [transaction(f"hist-{a}-{k:02d}", account, f"{40 + k}.00",
                                   T0 - (history - k) * HOUR_MS, fraudStatus="CLEAR")
                       for a, account in enumerate(accounts) for k in range(history)])
-    cost_batches: list[list[dict[str, Any]]] = []
+    _seed_entity_days(platform, [entity for pair in zip(accounts, merchants, strict=True)
+                                 for entity in (entity_days.account_entity(pair[0]),
+                                                entity_days.merchant_entity(pair[1]))], DAY)
+    units = []
+    # The model's runs follow the rules-only ones, half an hour apart, all on DAY.
+    for model, first_run in ((MODEL_OFF, 0), (MODEL_ON, runs + 1)):
+        with_model(platform, model)
+        cost_batches: list[list[dict[str, Any]]] = []
 
-    def cost_batch_events() -> Iterator[dict[str, Any]]:
-        for run in itertools.count():
-            items = [transaction(f"cost-{run:03d}-{n:03d}", account,
-                                 "25000.00" if n < COST_SUSPICIOUS else "55.00",
-                                 T0 + (run + 1) * HOUR_MS + n * 1_000)
-                     for n, account in enumerate(accounts)]
-            _store(platform, items)
-            cost_batches.append(items)
-            yield stream_event(items, first_sequence=5_000_000 + run * 1_000)
+        def cost_batch_events(first_run: int = first_run,
+                              cost_batches: list = cost_batches) -> Iterator[dict[str, Any]]:
+            for run in itertools.count(first_run):
+                items = [transaction(f"cost-{run:03d}-{n:03d}", account,
+                                     "25000.00" if n < COST_SUSPICIOUS else "55.00",
+                                     T0 + (run + 1) * HOUR_MS // 2 + n * 1_000,
+                                     merchantId=merchants[n])
+                         for n, account in enumerate(accounts)]
+                _store(platform, items)
+                cost_batches.append(items)
+                yield stream_event(items, first_sequence=5_000_000 + run * 1_000)
 
-    metered, timings = _measure_unit(platform, "detect_fraud", cost_batch_events(), runs, 1,
-                                     _succeeded)
-    suspicious = _suspicious(platform, cost_batches[0])
-    detect = _unit(
-        "detect_cost",
-        f"detect-fraud, N={BATCH} records over A={BATCH} accounts with history, "
-        f"S={suspicious} suspicious (the cost model's batch)", "detect-fraud",
-        f"≤ A reads, ⌈N/{TWI_CHUNK}⌉ transactions, ⌈S/{SQS_BATCH}⌉ SQS calls",
-        metered, timings, _detect_kept(metered.calls, BATCH, suspicious),
-        records=BATCH, accounts=BATCH, suspicious=suspicious,
-        stats_updates=_stats_updates(cost_batches[0]))
+        metered, timings = _measure_unit(platform, "detect_fraud", cost_batch_events(), runs,
+                                         1, _succeeded)
+        suspicious = _suspicious(platform, cost_batches[0])
+        reads = BATCH if model == MODEL_OFF else 3 * BATCH
+        what = ("" if model == MODEL_OFF else
+                f" with fraud:model={MODEL_ON}, M={BATCH} merchants, a full window of entity "
+                "days each")
+        units.append(_unit(
+            "detect_cost" if model == MODEL_OFF else "detect_model_cost",
+            f"detect-fraud{what}, N={BATCH} records over A={BATCH} accounts with history, "
+            f"S={suspicious} suspicious (the cost model's batch)", "detect-fraud",
+            ("≤ A reads" if model == MODEL_OFF else "≤ A history + A + M entity-day reads")
+            + f", ⌈N/{TWI_CHUNK}⌉ transactions, ⌈S/{SQS_BATCH}⌉ SQS calls",
+            metered, timings, _detect_kept(metered.calls, reads, suspicious),
+            records=BATCH, accounts=BATCH, merchants=BATCH, suspicious=suspicious,
+            stats_updates=_stats_updates(cost_batches[0]),
+            entity_day_updates=_entity_day_updates(cost_batches[0])))
+        if model == MODEL_OFF:
+            first_batch = cost_batches[0]
     alerts = _alert_bodies(platform)
     notify = _notify_unit("notify_cost", platform, alerts, COST_SUSPICIOUS, runs)
-    sizes = _item_sizes(platform, pending_item, cost_batches[0][:COST_SUSPICIOUS],
-                        cost_batches[0][COST_SUSPICIOUS:], alerts)
-    return [detect, notify], sizes
+    sizes = _item_sizes(platform, pending_item, first_batch[:COST_SUSPICIOUS],
+                        first_batch[COST_SUSPICIOUS:], alerts)
+    return [*units, notify], sizes
 
 
 def _detect_kept(calls: dict[str, int], accounts: int, suspicious: int) -> bool:
@@ -313,6 +389,12 @@ def _item_sizes(platform: EmulatedPlatform, pending: dict[str, Any],
         "by_flagged_day_entry_bytes": item_size(
             projected(flagged, _index_attributes(BY_FLAGGED_DAY))),
         "stats_item_bytes": max(item_size(item) for item in stats),
+        "entity_day_item_bytes": max(item_size(item) for item in platform.client(
+            "dynamodb").query(
+            TableName=platform.outputs[DataOutputs.FEATURES_TABLE_NAME],
+            KeyConditionExpression="#e = :e", ExpressionAttributeNames={"#e": "entity"},
+            ExpressionAttributeValues={":e": {"S": entity_days.merchant_entity(
+                clear[0]["merchantId"])}})["Items"]),
         "alert_message_bytes": statistics.median(map(len, alerts)) if alerts else 0,
     }
 

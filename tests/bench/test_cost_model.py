@@ -42,16 +42,23 @@ MEASURED = Measured(
     detect_batch=unit({"DynamoDB.Query": 100, "DynamoDB.TransactWriteItems": 4,
                        "SQS.SendMessageBatch": 1}, own_ms=100.0, read_units=50.0,
                       log_bytes=50_000, in_flight={"DynamoDB.Query": 10}),
+    # With the model: 100 more queries (the accounts' and merchants' entity days), half a
+    # read unit each.
+    detect_model_batch=unit({"DynamoDB.Query": 300, "DynamoDB.TransactWriteItems": 4,
+                             "SQS.SendMessageBatch": 1}, own_ms=150.0, read_units=150.0,
+                            log_bytes=60_000, in_flight={"DynamoDB.Query": 10}),
     detect_batch_records=100,
     detect_stats_updates=4,
+    detect_entity_day_updates=200,
     digest=unit({"DynamoDB.UpdateItem": 4, "SNS.Publish": 1}, own_ms=5.0, log_bytes=800),
     digest_alerts=2,
     report=unit({"DynamoDB.Query": 2, "S3.PutObject": 2}, own_ms=10.0, read_units=2.0),
     init_ms={"process-transaction": 400.0, "detect-fraud": 400.0, "notify-team": 400.0},
+    detect_init_ms_model=500.0,
     item_bytes={"pending_item_bytes": 186, "id_guard_bytes": 27, "clear_item_bytes": 242,
                 "suspicious_item_bytes": 521, "by_account_entry_bytes": 103,
                 "by_flagged_day_entry_bytes": 236, "stats_item_bytes": 100,
-                "alert_message_bytes": 341},
+                "alert_message_bytes": 341, "entity_day_item_bytes": 90},
 )
 
 
@@ -109,6 +116,7 @@ def test_dynamodb_writes_count_indexes_transactions_guards_and_claims():
         + 0.98 * 2 + 0.02 * 2  # verdict in a transaction: 2 units, CLEAR or SUSPICIOUS
         + 0.02 * 1  # the byFlaggedDay entry of a suspicious one
         + 4 / 100 * 2  # 4 stats items per batch of 100, transactional
+        + 200 / 100 * 2  # an account's and a merchant's day per transaction, transactional
         + 0.02 * (1 + 1))  # the alert's claim, then its confirmation
     writes = sum(line.quantity for line in lines if line.item.startswith("writes"))
     assert writes == pytest.approx(1e6 * per_transaction)
@@ -121,6 +129,20 @@ def test_dynamodb_reads_are_gets_id_lookups_and_history_queries_and_streams_are_
     assert reads.quantity == pytest.approx(1e6 * 1.0 + 0.5e6 * 1.0 + 10_000 * 50.0)
     [stream] = [line for line in lines if line.item == "stream reads"]
     assert stream.cost == 0
+
+
+def test_with_the_model_detect_fraud_s_batch_and_start_up_are_the_model_s():
+    rules, both = (per_million(MEASURED, FACTS, ASSUMPTIONS, with_model=on) for on in (False,
+                                                                                       True))
+    [reads] = [line for line in both if line.item.startswith("reads")]
+    assert reads.quantity == pytest.approx(1e6 * 1.0 + 0.5e6 * 1.0 + 10_000 * 150.0)
+    # The batch: 150 ms x 3.455 + 300 queries 10 at a time (30 x 5) + 4 x 20 + 10 = 758.3.
+    # Its cold starts (0.1 % of 10,000 batches) start up 500 ms, not 400.
+    gb = 512 / 1024
+    extra = (10_000 * (759 - 486) / 1000 + 10 * 100 * (1769 / 512) / 1000) * gb
+    assert cost_of(both, "Lambda", "duration") - cost_of(rules, "Lambda", "duration") == \
+        pytest.approx(extra * PRICES["lambda.gb_second"].usd)
+    assert cost_of(both, "DynamoDB", "writes") == cost_of(rules, "DynamoDB", "writes")
 
 
 def test_messaging_counts_sends_mapping_requests_publishes_and_emails():
@@ -178,7 +200,8 @@ def test_waf_inspects_every_request_to_the_stage():
 
 def test_the_model_totals_each_section_by_service():
     result = model(MEASURED, FACTS, ASSUMPTIONS)
-    for section in ("per_million", "fixed_monthly", "at_rest_per_million_month"):
+    for section in ("per_million", "per_million_model", "fixed_monthly",
+                    "at_rest_per_million_month"):
         lines = result[section]["lines"]
         assert result[section]["total"] == pytest.approx(sum(line["cost"] for line in lines))
         assert sum(result[section]["by_service"].values()) == pytest.approx(
@@ -195,7 +218,9 @@ def test_the_inputs_are_read_from_the_results_by_unit_key():
     units = {"units": [unit_result("post", {"DynamoDB.PutItem": 1}),
                        unit_result("post_with_id", {"DynamoDB.TransactWriteItems": 1}),
                        unit_result("get", {"DynamoDB.Query": 1}),
-                       unit_result("detect_cost", {}, records=100, stats_updates=4),
+                       unit_result("detect_cost", {}, records=100, stats_updates=4,
+                                   entity_day_updates=200),
+                       unit_result("detect_model_cost", {"DynamoDB.Query": 300}),
                        unit_result("notify_cost", {}, alerts=2),
                        unit_result("report_10k", {})],
              "item_sizes": {"pending_item_bytes": 186}}
@@ -203,7 +228,9 @@ def test_the_inputs_are_read_from_the_results_by_unit_key():
     phases = dict.fromkeys(("startup", "boto3", "clients", "imports", "first_event"), phase)
     cold = {"rows": [
         {"function": None, "experiment": False, "phases_ms": phases},  # a baseline
-        {"function": "detect-fraud", "experiment": False, "phases_ms": phases},
+        {"function": "detect-fraud", "experiment": False, "model": "none", "phases_ms": phases},
+        {"function": "detect-fraud", "experiment": False, "model": "default",
+         "phases_ms": {**phases, "imports": {**phase, "median": 30.0}}},
         {"function": "detect-fraud", "experiment": True, "phases_ms": phases}]}
     measured = measured_from(units, cold)
     assert measured.post == UnitCost({"DynamoDB.PutItem": 1}, 2.0, 0.5, 10)
@@ -211,3 +238,6 @@ def test_the_inputs_are_read_from_the_results_by_unit_key():
     assert measured.detect_batch.in_flight == {"DynamoDB.Query": QUERIES_IN_FLIGHT}
     assert (measured.detect_batch_records, measured.detect_stats_updates) == (100, 4)
     assert measured.init_ms == {"detect-fraud": 40.0}  # the first event is not start-up
+    assert measured.detect_init_ms_model == 60.0  # the row with the model
+    assert measured.detect_model_batch.calls == {"DynamoDB.Query": 300}
+    assert measured.detect_entity_day_updates == 200
