@@ -154,11 +154,13 @@ def local_function(spec: LambdaSpec, settings: Settings, outputs: Mapping[str, s
                    log_dir: Path, instances: int = 1,
                    alerts_hidden_seconds: int = ALERT_HOLD_SECONDS) -> LocalFunction:
     """``spec``'s function with the environment the compute stack gives it, for an alerts
-    poller that hides a received message ``alerts_hidden_seconds``."""
+    poller that hides a received message ``alerts_hidden_seconds`` (an own model artifact
+    read where it is: the functions run from the source tree, not an archive)."""
     name = resource_name("lambda", spec.id, settings.environment_suffix)
     environment = {**function_environment(spec, outputs),
                    **runtime_environment(spec, settings,
-                                         alerts_hidden_seconds=alerts_hidden_seconds)}
+                                         alerts_hidden_seconds=alerts_hidden_seconds,
+                                         packaged=False)}
     arn = f"arn:aws:lambda:{settings.region}:{outputs[DataOutputs.ACCOUNT_ID]}:function:{name}"
     return LocalFunction(spec, name=name, arn=arn, environment=environment,
                          memory_mb=settings.lambda_memory_mb, log_dir=log_dir,

@@ -34,6 +34,8 @@ class LambdaSpec:
     settings_environment: tuple[tuple[str, str], ...] = ()
     # Environment variables told how long a claim on an alert holds (alert_claim_seconds).
     alert_claim_environment: tuple[str, ...] = ()
+    # Environment variables told which model to serve (fraud:model; see model_variable).
+    model_environment: tuple[str, ...] = ()
 
     @property
     def handler(self) -> str:
@@ -68,7 +70,8 @@ DETECT_FRAUD = LambdaSpec(
     # Validated at start (shared.settings), read by the rules engine and the model.
     settings_environment=((env.RULE_OVERRIDES, "rule_overrides"),
                           (env.REFERENCE_CURRENCY, "reference_currency"),
-                          (env.EXCHANGE_RATES, "exchange_rates"), (env.MODEL, "model")),
+                          (env.EXCHANGE_RATES, "exchange_rates")),
+    model_environment=(env.MODEL,),
 )
 NOTIFY_TEAM = LambdaSpec(
     id="notify-team",
@@ -157,15 +160,33 @@ def alert_claim_environment(spec: LambdaSpec,
             for variable in spec.alert_claim_environment}
 
 
+# fraud:model's own artifact (a path) travels in detect-fraud's archive under this name, beside
+# its app.py; detect-fraud reads a MODEL that is neither default nor none as a path from there.
+OWN_MODEL = "own-model.json"
+
+
+def model_variable(settings: "Settings", packaged: bool = True) -> str:
+    """What ``MODEL`` tells detect-fraud: ``default``, ``none``, or where its own artifact is:
+    :data:`OWN_MODEL` in the archive (``packaged``), else the artifact's own path (the local
+    mode runs the source tree)."""
+    artifact = settings.model_artifact
+    if artifact is None:
+        return settings.model
+    return OWN_MODEL if packaged else str(artifact)
+
+
 def runtime_environment(spec: LambdaSpec, settings: "Settings",
                         alerts_hidden_seconds: int = ALERTS.visibility_timeout_seconds,
-                        ) -> dict[str, str]:
+                        packaged: bool = True) -> dict[str, str]:
     """What a function's environment holds besides its data-layer settings: Powertools' own,
-    the configuration values the function reads (its ``settings_environment``), and how long
-    notify-team's claims hold (from how long the alerts queue hides a received message)."""
+    the configuration values the function reads (its ``settings_environment``), the model it
+    serves (from its archive when ``packaged``), and how long notify-team's claims hold (from
+    how long the alerts queue hides a received message)."""
     return {"POWERTOOLS_SERVICE_NAME": spec.id, "POWERTOOLS_LOG_LEVEL": "INFO",
             **{variable: getattr(settings, attribute)
                for variable, attribute in spec.settings_environment},
+            **{variable: model_variable(settings, packaged)
+               for variable in spec.model_environment},
             **alert_claim_environment(spec, alerts_hidden_seconds)}
 
 
@@ -195,19 +216,27 @@ def _package_files(package: str, functions_dir: Path) -> list[tuple[str, Path]]:
             and "__pycache__" not in path.parts]
 
 
-def archive_files(spec: LambdaSpec, functions_dir: Path = FUNCTIONS_DIR) -> list[tuple[str, Path]]:
-    """What ``spec``'s deployment archive holds, as (path in the archive, source file), sorted.
+def archive_files(spec: LambdaSpec, functions_dir: Path = FUNCTIONS_DIR,
+                  settings: "Settings | None" = None) -> list[tuple[str, Path]]:
+    """What ``spec``'s deployment archive holds, as (path in the archive, source file), sorted:
+    its package, ``common/`` and, when ``settings`` name an own model artifact and ``spec``
+    serves it, that artifact as :data:`OWN_MODEL`.
 
     The compute stack zips exactly these; tests and the bench lay them out on disk to run a
     handler as Lambda does (no ``__pycache__``, no editor droppings, nothing else importable).
     """
-    return sorted(_package_files(spec.package, functions_dir)
-                  + _package_files(COMMON_PACKAGE, functions_dir))
+    files = _package_files(spec.package, functions_dir) + _package_files(COMMON_PACKAGE,
+                                                                          functions_dir)
+    artifact = settings.model_artifact if settings and spec.model_environment else None
+    if artifact is not None:
+        files.append((f"{spec.package}/{OWN_MODEL}", artifact))
+    return sorted(files)
 
 
-def write_archive_layout(spec: LambdaSpec, root: Path) -> Path:
+def write_archive_layout(spec: LambdaSpec, root: Path,
+                         settings: "Settings | None" = None) -> Path:
     """Copy :func:`archive_files` under ``root``, as Lambda unpacks them in /var/task."""
-    for archive_path, source in archive_files(spec):
+    for archive_path, source in archive_files(spec, settings=settings):
         target = root / archive_path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from common.currencies import MINOR_UNITS
@@ -22,9 +23,10 @@ from common.exchange_rates import (
     ExchangeRateError,
     exchange_rates,
 )
+from common.model import ModelError, load_forest
 from common.privacy import MASKED, REPORT_ACCOUNT_IDS
 
-from shared.lambdas import API_DURATION_BUDGET_SECONDS, LAMBDAS, PROCESS_TRANSACTION
+from shared.lambdas import API_DURATION_BUDGET_SECONDS, FUNCTIONS_DIR, LAMBDAS, PROCESS_TRANSACTION
 from shared.naming import SuffixError, validate_suffix
 
 NAMESPACE = "fraud"
@@ -32,6 +34,8 @@ DEFAULT_REGION = "us-east-2"
 LAMBDA_RUNTIMES = ("python3.11", "python3.12", "python3.13")
 API_AUTH_MODES = ("iam", "api-key")
 MODELS = ("default", "none")  # fraud:model: the artifact packaged with detect-fraud, or rules only
+# fraud:model may also name an artifact of one's own; a relative path is from here.
+MODEL_PATHS_FROM = FUNCTIONS_DIR.parent  # the repository's root, where make runs
 # CloudWatch Logs accepts only these retention periods; 0 is its "never expire".
 NEVER_EXPIRE = 0
 LOG_RETENTION_DAYS = (NEVER_EXPIRE, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
@@ -76,11 +80,18 @@ class Settings:
     rule_overrides: str  # JSON object of rule thresholds and weights, validated ("{}": defaults)
     reference_currency: str  # the currency of the amount thresholds (ISO 4217)
     exchange_rates: str  # JSON object: units of each currency per 1 reference_currency
-    model: str  # detect-fraud's trained model: "default" (the packaged artifact) or "none"
+    # detect-fraud's trained model: "default" (the packaged artifact), "none", or the absolute
+    # path of an artifact of one's own (checked readable; packaged with detect-fraud)
+    model: str
     report_account_ids: str  # masked, or full for the risk team's copy of the daily report
     waf: bool  # AWS WAF on the API stage
     account_id: str | None  # the only AWS account the layers deploy to; None: any
     protect_data: bool  # deletion protection, a 30-day key window, buckets kept when not empty
+
+    @property
+    def model_artifact(self) -> Path | None:
+        """The own artifact ``fraud:model`` names, or ``None`` (``default`` or ``none``)."""
+        return None if self.model in MODELS else Path(self.model)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -262,6 +273,20 @@ def _rate_problems(values: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def _model(raw: str) -> str:
+    """``default``, ``none``, or an artifact's path (relative: from :data:`MODEL_PATHS_FROM`),
+    read and checked here: a bad artifact stops the deployment, not detect-fraud's start."""
+    if raw in MODELS:
+        return raw
+    path = Path(raw) if Path(raw).is_absolute() else MODEL_PATHS_FROM / raw
+    try:
+        load_forest(path)
+    except ModelError as error:
+        raise ValueError(f"expected {' or '.join(MODELS)} or the path of a model artifact "
+                         f"(`python -m backtest train` writes one): {error}") from None
+    return str(path.resolve())
+
+
 _NAME_TEXT = _text(r"[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,255}",
                    "1 to 256 letters, digits, spaces or _.:/=+@- (an AWS tag value)")
 DEFAULT_RESERVED_CONCURRENCY = 100  # per function: the owner's figure
@@ -303,7 +328,7 @@ _KEYS: dict[str, tuple[str, Any, Callable[[str], Any]]] = {
                                  sort_keys=True), _exchange_rates),
     # "none" by default: with the model, a large purchase also gets a MODEL reason (it learnt
     # the benchmark's "over 220 is fraud" scenario), which changes docs/rules.md's verdicts.
-    "model": ("model", "none", _one_of(*MODELS)),
+    "model": ("model", "none", _model),
     "reportAccountIds": ("report_account_ids", MASKED, _one_of(*REPORT_ACCOUNT_IDS)),
     "waf": ("waf", True, _boolean),
     "accountId": ("account_id", None, _text(r"\d{12}", "a 12-digit AWS account id")),

@@ -65,7 +65,10 @@ RATES = exchange_rates_from_json(os.environ.get(env.REFERENCE_CURRENCY),
 DEFAULT_MODEL = Path(__file__).with_name("model.json")  # `make train` writes it
 MODELS: dict[str, Callable[[], Forest | None]] = {
     "default": lambda: load_forest(DEFAULT_MODEL), "none": lambda: None}
-FOREST = MODELS[os.environ.get(env.MODEL, "none")]()  # a bad artifact: no start
+_MODEL = os.environ.get(env.MODEL, "none")
+# Any other MODEL is an own artifact's path: packaged beside this file (shared.lambdas.OWN_MODEL),
+# or absolute (the local mode). A bad artifact: no start.
+FOREST = MODELS.get(_MODEL, lambda: load_forest(Path(__file__).parent / _MODEL))()
 SQS_BATCH_LIMIT = 10
 
 logger = Logger(service=SERVICE)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 
 from shared.lambdas import FUNCTIONS_DIR, LambdaSpec, archive_files
+from shared.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,10 @@ class CodePackage:
     source_hash: str  # base64 SHA-256 of every packaged path and content
 
 
-def code_package(spec: LambdaSpec) -> CodePackage:
-    """The archive Lambda runs ``spec.handler`` from, and its content hash."""
-    files = archive_files(spec, FUNCTIONS_DIR)
+def code_package(spec: LambdaSpec, settings: Settings | None = None) -> CodePackage:
+    """The archive Lambda runs ``spec.handler`` from (with the own model artifact
+    ``settings`` name, if any), and its content hash."""
+    files = archive_files(spec, FUNCTIONS_DIR, settings)
     digest = hashlib.sha256()
     for archive_path, path in files:
         digest.update(archive_path.encode())

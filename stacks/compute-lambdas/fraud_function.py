@@ -74,7 +74,7 @@ class FraudFunction(pulumi.ComponentResource):
                                                     args.placement)),
             opts=child,
         )
-        code = code_package(spec)
+        code = code_package(spec, settings)
         self.function = aws.lambda_.Function(
             f"{name}-function",
             name=function_name,

@@ -8,13 +8,17 @@ from pathlib import Path
 import pytest
 
 from shared.lambdas import (
+    DETECT_FRAUD,
     LAMBDAS,
+    OWN_MODEL,
     LambdaSpec,
     alert_claim_environment,
     function_environment,
     write_archive_layout,
 )
 from shared.outputs import DataOutputs
+from shared.settings import parse_settings
+from tests.harness.model_artifact import OWN_VERSION, own_artifact
 
 FAKE_OUTPUTS = {value: f"example-{value}" for name, value in vars(DataOutputs).items()
                 if name.isupper()}
@@ -64,3 +68,13 @@ def test_detect_fraud_serves_the_packaged_model_without_numpy_or_scikit_learn(tm
     assert served.startswith("forest-")
     assert served.endswith(" 50")
     assert loaded == "[]"
+
+
+def test_detect_fraud_serves_an_own_artifact_from_its_archive(tmp_path):
+    settings = parse_settings({"model": str(own_artifact(tmp_path))}, stack="dev")
+    root = write_archive_layout(DETECT_FRAUD, tmp_path / "task", settings)
+    assert (root / "detect_fraud" / OWN_MODEL).is_file()
+    result = run_in_archive(DETECT_FRAUD, root, "import detect_fraud.app as m; "
+                                                "print(m.FOREST.version)", MODEL=OWN_MODEL)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == OWN_VERSION

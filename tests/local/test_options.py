@@ -14,6 +14,7 @@ from local_mode.stack import (
 from shared import lambdas
 from shared.outputs import DataOutputs
 from shared.settings import ConfigError
+from tests.harness.model_artifact import SHIPPED
 
 OUTPUTS = {value: "x" for name, value in vars(DataOutputs).items() if name.isupper()}
 
@@ -60,3 +61,16 @@ def test_a_bad_timeout_is_refused_naming_it(pairs, message):
         parse_timeouts(pairs)
     assert str(raised.value) == message
     assert parse_timeouts(["notify-team=8"]) == {"notify-team": 8}
+
+
+def test_the_local_mode_serves_an_own_artifact_from_where_it_is(tmp_path):
+    settings = load_settings({"fraud:model": "functions/detect_fraud/model.json"})
+    function = local_function(lambdas.DETECT_FRAUD, settings, OUTPUTS, tmp_path)
+    try:
+        assert function.environment[env.MODEL] == str(SHIPPED)  # no archive: its own path
+    finally:
+        function.close()
+    with pytest.raises(ConfigError) as error:
+        load_settings({"fraud:model": "ours.json"})
+    assert "fraud:model = 'ours.json' is invalid: expected default or none or the path of a " \
+           "model artifact" in str(error.value)

@@ -5,12 +5,14 @@ import pytest
 
 from shared.lambdas import LAMBDAS
 from shared.settings import (
+    MODEL_PATHS_FROM,
     ConfigError,
     config_keys,
     parse_settings,
     qualified_config,
     settings_from_config,
 )
+from tests.harness.model_artifact import SHIPPED, own_artifact
 
 EVERY_FUNCTION = {spec.id for spec in LAMBDAS}
 
@@ -258,3 +260,30 @@ def test_a_rate_table_in_its_own_reference_currency_is_kept_canonical():
                                "exchangeRates": '{"USD":1,"JPY":150.5,"EUR":0.9}'}, stack="dev")
     assert settings.reference_currency == "USD"
     assert settings.exchange_rates == '{"EUR": 0.9, "JPY": 150.5, "USD": 1}'
+
+
+def test_fraud_model_takes_an_artifacts_path_relative_to_the_repository_root(tmp_path):
+    relative = parse_settings({"model": "functions/detect_fraud/model.json"}, stack="dev")
+    assert Path(__file__).resolve().parents[2] == MODEL_PATHS_FROM  # the repository
+    assert relative.model == str(SHIPPED)
+    assert relative.model_artifact == SHIPPED
+    ours = own_artifact(tmp_path)
+    assert parse_settings({"model": str(ours)}, stack="dev").model_artifact == ours
+    for word in ("default", "none"):
+        assert parse_settings({"model": word}, stack="dev").model_artifact is None
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ("models/ours.json", "{path}: cannot read a model artifact ([Errno 2] No such file or "
+                         "directory: '{path}')"),
+    ("bench/results.json", "not a fraud-forest/1 model artifact"),
+    ("README.md", "{path}: cannot read a model artifact (Expecting value: line 1 column 1 "
+                  "(char 0))"),
+])
+def test_an_unreadable_or_invalid_model_artifact_names_fraud_model_and_why(path, why):
+    with pytest.raises(ConfigError) as error:
+        parse_settings({"model": path}, stack="dev")
+    assert str(error.value) == (
+        f"invalid configuration:\n  fraud:model = '{path}' is invalid: expected default or "
+        "none or the path of a model artifact (`python -m backtest train` writes one): "
+        + why.format(path=MODEL_PATHS_FROM / path))

@@ -9,11 +9,20 @@ import pulumi
 import pytest
 from common import environment as env
 
-from shared.lambdas import LAMBDAS, function_environment, powertools_layer_parameter
+from shared.lambdas import (
+    DETECT_FRAUD,
+    LAMBDAS,
+    OWN_MODEL,
+    archive_files,
+    function_environment,
+    powertools_layer_parameter,
+)
 from shared.layers import COMPUTE, DATA, NETWORK
 from shared.outputs import ComputeOutputs, DataOutputs, NetworkOutputs
+from shared.settings import MODEL_PATHS_FROM, parse_settings
 from tests.harness.aws_state import ACCOUNT_ID, POWERTOOLS_LAYER_NUMBER, REGION
 from tests.harness.chain import DEFAULT, run_chain
+from tests.harness.model_artifact import own_artifact
 from tests.harness.pulumi_mocks import STACKS_DIR, policy_document, run_layer
 
 FUNCTION = "aws:lambda/function:Function"
@@ -425,3 +434,31 @@ def test_code_hash_changes_with_the_code_and_only_with_it(code_archive):
 def test_bad_config_fails_naming_the_key(key, value):
     with pytest.raises(pulumi.RunError, match=f"{key} = '{value}' is invalid"):
         run_layer(COMPUTE, config={key: value})
+
+
+def test_an_unreadable_model_artifact_stops_the_deployment_naming_fraud_model():
+    missing = MODEL_PATHS_FROM / "models" / "ours.json"
+    with pytest.raises(pulumi.RunError) as error:
+        run_layer(COMPUTE, config={"fraud:model": "models/ours.json"})
+    assert str(error.value) == (
+        "invalid configuration:\n  fraud:model = 'models/ours.json' is invalid: expected "
+        "default or none or the path of a model artifact (`python -m backtest train` writes "
+        f"one): {missing}: cannot read a model artifact ([Errno 2] No such file or directory: "
+        f"'{missing}')")
+
+
+def test_an_own_model_artifact_travels_in_detect_fraud_s_package_alone(tmp_path):
+    ours = own_artifact(tmp_path)
+    upstream = run_chain(DEFAULT).upstream_of(COMPUTE)
+    runs = [run_layer(COMPUTE, config=config, upstream=upstream)
+            for config in ({"fraud:model": "default"}, {"fraud:model": str(ours)})]
+    shipped, own = ({r.inputs["name"]: r.inputs for r in run.of_type(FUNCTION)} for run in runs)
+    for name, function in own.items():
+        variables = function["environment"]["variables"]
+        detect = name == "lambda-detect-fraud-dev"
+        assert variables.get(env.MODEL) == (OWN_MODEL if detect else None), name
+        assert (function["sourceCodeHash"] != shipped[name]["sourceCodeHash"]) is detect, name
+    settings = parse_settings({"model": str(ours)}, stack="dev")
+    for spec in LAMBDAS:  # what the stack zips (code_archive.code_package)
+        packaged = dict(archive_files(spec, settings=settings))
+        assert (packaged.get(f"{spec.package}/{OWN_MODEL}") == ours) is (spec is DETECT_FRAUD)
