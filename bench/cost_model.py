@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from common.transaction import ALERT_CLAIMED_AT, NOTIFIED_AT
+from common.transaction import ALERT_CLAIMED_AT, LABEL, LABEL_SOURCE, LABELLED_AT, NOTIFIED_AT
 from detect_fraud.history import QUERIES_IN_FLIGHT
 
 from bench.capacity import TRANSACTIONAL_FACTOR, number_size, write_units
@@ -31,6 +31,9 @@ ITEM_OVERHEAD_BYTES = 100
 NOTIFIED_AT_BYTES = len(NOTIFIED_AT) + len("2024-05-01T12:00:01.000Z")
 ALERT_CLAIM_BYTES = len(ALERT_CLAIMED_AT) + number_size("1714564801000")  # epoch ms
 START_UP = ("startup", "boto3", "clients", "imports")  # cold start phases before the event
+# What a label adds to its transaction: the longest label and source, and when.
+LABEL_BYTES = (len(LABEL) + len("GENUINE") + len(LABEL_SOURCE) + len("CHARGEBACK")
+               + len(LABELLED_AT) + len("2024-05-01T12:00:01.000Z"))
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Assumptions:
     # a lookup and a transaction (the item and its id guard) instead of one PutItem.
     client_id_share: float = 1.0
     gets_per_transaction: float = 1.0  # the client reads each verdict back once
+    # Transactions labelled through PUT /transactions/{id}/label: each alert, once.
+    labelled_share: float = 0.02
     cold_start_share: float = 0.001  # invocations that start a new execution environment
     # Lambda's own START, END and REPORT lines per invocation.
     platform_log_bytes_per_invocation: int = 330
@@ -295,6 +300,48 @@ def per_million(measured: Measured, facts: PlatformFacts, assumptions: Assumptio
     add("VPC endpoints", "data processed (SQS, SNS)", endpoint_bytes / GB, "privatelink.gb",
         "alerts in and out of the queue, digests to SNS; DynamoDB and S3 use gateway "
         "endpoints (free)", unit="GB")
+    lines += labels(measured, facts, assumptions)
+    return lines
+
+
+def labels(measured: Measured, facts: PlatformFacts, assumptions: Assumptions) -> list[Line]:
+    """The label route per million transactions: a request, a strongly consistent lookup and
+    one transaction of three writes (the label on the item, its account's and merchant's day;
+    counted in tests/functions/test_labels.py). Its duration and log bytes are those of a POST
+    with a client id, measured, which makes the same two calls."""
+    count = MILLION * assumptions.labelled_share
+    size = measured.item_bytes
+    memory = facts.lambda_memory_mb
+    proxy = measured.post_with_id
+    lines: list[Line] = []
+
+    def add(service: str, item: str, quantity: float, key: str, basis: str, unit: str) -> None:
+        lines.append(Line(service, item, quantity, unit, price(key), basis))
+
+    share = f"{assumptions.labelled_share:.0%} of transactions labelled (each alert once)"
+    add("API Gateway", "labels: PUT /transactions/{id}/label", count, "apigateway.request",
+        share, "request")
+    if facts.waf:
+        add("AWS WAF", "labels: requests inspected", count, "waf.request", share, "request")
+    add("Lambda", "labels: requests", count, "lambda.request", share, "request")
+    ms = billed_ms(proxy, assumptions, memory)
+    add("Lambda", f"labels: duration at {memory} MB", count * ms / 1000 * memory / 1024,
+        "lambda.gb_second", f"{ms} ms each, as a POST with a client id (the same calls)",
+        "GB-second")
+    label_item = size["suspicious_item_bytes"] + LABEL_BYTES
+    units = (write_units(label_item, transactional=True)
+             + 2 * write_units(size["entity_day_item_bytes"], transactional=True))
+    add("DynamoDB", "labels: writes (the item and its two entity days, one transaction)",
+        count * units, "dynamodb.write_unit",
+        f"labelled item {label_item:.0f} B, entity day {size['entity_day_item_bytes']:.0f} B, "
+        f"{TRANSACTIONAL_FACTOR} units each", "write request unit")
+    add("DynamoDB", "labels: reads (the strongly consistent lookup)",
+        count * proxy.read_units, "dynamodb.read_unit",
+        f"{proxy.read_units:g} per label, as the id lookup of a POST", "read request unit")
+    log_bytes = count * (proxy.log_bytes + assumptions.platform_log_bytes_per_invocation
+                         + facts.access_log_line_bytes)
+    add("CloudWatch Logs", "labels: ingestion", log_bytes / GB, "logs.ingest_gb",
+        "as a POST with a client id, Lambda's lines and the access log", "GB")
     return lines
 
 

@@ -345,6 +345,9 @@ def _cost(results: Mapping[str, Any]) -> str:
             ["share of suspicious transactions", f"{assumptions['suspicious_share']:.0%}"],
             ["GETs per transaction (the client reads its verdict)",
              f"{assumptions['gets_per_transaction']:g}"],
+            ["transactions labelled (PUT /transactions/{id}/label)",
+             f"{assumptions['labelled_share']:.0%} (each alert once); its duration and logs "
+             "as a POST with a client id, which makes the same calls"],
             ["transactions per detect-fraud batch", f"{facts['stream_batch_size']} "
              "(fraud:streamBatchSize; full batches, i.e. sustained traffic), one account and "
              "one merchant each (the most entity-day reads and writes a batch can make)"],

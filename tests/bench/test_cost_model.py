@@ -85,9 +85,22 @@ def test_billed_duration_is_scaled_own_time_plus_each_call_s_latency_rounded_up(
     assert billed_ms(sequential, ASSUMPTIONS, 512) == 936
 
 
-def test_api_gateway_bills_every_post_and_get():
+def test_api_gateway_bills_every_post_get_and_label():
     lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
-    assert cost_of(lines, "API Gateway") == pytest.approx(2 * 3.50)
+    assert cost_of(lines, "API Gateway") == pytest.approx((2 + 0.02) * 3.50)
+
+
+def test_a_label_is_a_request_a_lookup_and_three_transactional_writes():
+    lines = [line for line in per_million(MEASURED, FACTS, ASSUMPTIONS)
+             if line.item.startswith("labels")]
+    by_item = {line.item.split(" (")[0]: line.quantity for line in lines}
+    # 2 % of a million: the labelled item (521 B + the label's attributes) and two entity days
+    # (90 B), 2 units each in the transaction; the lookup of a POST with an id, 1 unit.
+    assert by_item["labels: writes"] == pytest.approx(20_000 * (2 + 2 * 2))
+    assert by_item["labels: reads"] == pytest.approx(20_000 * 1.0)
+    assert by_item["labels: requests"] == 20_000
+    # Billed as a POST with a client id: 29 ms at 512 MB.
+    assert by_item["labels: duration at 512 MB"] == pytest.approx(20_000 * 29 / 1000 / 2)
 
 
 def test_lambda_requests_are_posts_gets_batches_and_digests():
@@ -195,7 +208,7 @@ def test_the_perimeter_costs_the_web_acl_its_rules_flow_logs_and_the_access_logs
 
 def test_waf_inspects_every_request_to_the_stage():
     lines = per_million(MEASURED, FACTS, ASSUMPTIONS)
-    assert cost_of(lines, "AWS WAF") == pytest.approx(2 * 0.60)
+    assert cost_of(lines, "AWS WAF") == pytest.approx((2 + 0.02) * 0.60)
 
 
 def test_the_model_totals_each_section_by_service():
@@ -206,7 +219,7 @@ def test_the_model_totals_each_section_by_service():
         assert result[section]["total"] == pytest.approx(sum(line["cost"] for line in lines))
         assert sum(result[section]["by_service"].values()) == pytest.approx(
             result[section]["total"])
-    assert result["per_million"]["by_service"]["API Gateway"] == pytest.approx(7.00)
+    assert result["per_million"]["by_service"]["API Gateway"] == pytest.approx(7.07)
 
 
 def test_the_inputs_are_read_from_the_results_by_unit_key():

@@ -81,6 +81,19 @@ def test_a_label_is_stored_shown_and_counted_in_its_days(process_app, detect_app
         expires_at(utc_day(RECENT))}
 
 
+def test_a_first_label_is_one_lookup_and_one_transaction_of_three_writes(
+        process_app, context, session, outputs, recent, on_call):
+    """What the cost model prices a label at: the transaction's label and its two days."""
+    written = []
+    on_call(process_app.dynamodb, "dynamodb.TransactWriteItems",
+            lambda params, **_: written.append(len(params["TransactItems"])),
+            stage="before-parameter-build")
+    with AwsCalls(process_app.dynamodb) as calls:
+        assert put_label(process_app, context, "txn-00001", FRAUD)[0] == 200
+    assert dict(calls.counts) == {"DynamoDB.Query": 1, "DynamoDB.TransactWriteItems": 1}
+    assert written == [3]
+
+
 def test_the_same_label_again_writes_nothing(process_app, context, session, outputs, recent):
     _, first = put_label(process_app, context, "txn-00001", FRAUD)
     with AwsCalls(process_app.dynamodb) as calls:
