@@ -14,12 +14,12 @@ CHE, CLF, ...), which settle no payment, and the codes whose minor unit is "N.A.
 metals, SDR, the testing code XTS, XXX for "no currency").
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import iso4217
+from generated_file import write_or_check
 
 TARGET = Path(__file__).resolve().parent.parent / "functions" / "common" / "currencies.json"
 
@@ -47,19 +47,9 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check the file is current")
-    args = parser.parse_args(argv)
     text = render()
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET} is out of date: run scripts/iso4217_currencies.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET} ({len(currency_document()['minorUnits'])} currencies)")
-    return 0
+    return write_or_check(argv, __doc__.splitlines()[0], TARGET, text, __file__,
+                          f"{len(json.loads(text)['minorUnits'])} currencies")
 
 
 if __name__ == "__main__":

@@ -1,24 +1,15 @@
 """The currency list: generated from the pinned ISO 4217 publication, and read as it says."""
 
-import importlib.util
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from common import currencies
 
-GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "iso4217_currencies.py"
-
-
-def generator():
-    spec = importlib.util.spec_from_file_location("iso4217_currencies", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.harness.scripts import load_script
 
 
 def test_the_committed_list_is_what_the_pinned_iso_publication_gives():
-    module = generator()
+    module = load_script("iso4217_currencies")
     assert module.TARGET.read_text(encoding="utf-8") == module.render(), (
         "functions/common/currencies.json is out of date: run scripts/iso4217_currencies.py")
 

@@ -15,6 +15,19 @@ from common.exchange_rates import (
     reference_amount,
 )
 
+from tests.harness.scripts import load_script
+
+
+def test_the_committed_defaults_are_the_newest_ecb_rates_of_the_pinned_release():
+    script = load_script("ecb_exchange_rates")
+    assert script.TARGET.read_text(encoding="utf-8") == script.render(), (
+        "functions/common/exchange_rates.json is out of date: run scripts/ecb_exchange_rates.py")
+    day, rates = script.newest_rates()
+    assert (day, rates["USD"], rates["JPY"]) == ("2026-10-30", Decimal("1.1172"),
+                                                 Decimal("175.68"))
+    assert "EUR" not in rates  # the reference, added at 1
+    assert not {"BGN", "HRK", "RUB"} & rates.keys()  # N/A that day
+
 
 def test_the_defaults_are_dated_iso_rates_per_euro():
     assert (DEFAULT_REFERENCE, PUBLISHED) == ("EUR", "2026-10-30")
