@@ -11,7 +11,15 @@ day as the features table holds them:
 - the merchant: how many transactions over the last 1, 7 and 30 days, and its *risk*: the
   share labelled fraud of its transactions over 1, 7 and 30 days ending before the label
   delay (only days whose labels have all arrived: days more recent would read as safe);
-- the account's labelled frauds over the same delayed windows.
+- the account's labelled frauds over the same delayed windows;
+- the merchant's latest labels (the delayed days of the 30-day window, newest first): the
+  fraud share of the newest day with transactions, its labelled genuine transactions over 7
+  and 30 days, how many days ago its newest labelled genuine one was, and the run of fraud
+  since then: how many labelled frauds, and how many days ago the run's oldest was. A
+  compromised terminal turns every transaction fraud for weeks; its rate alone mixes that run
+  with the genuine days before it, and a run that began long ago may be over;
+- the merchant's *labelling day*, the day the label delay is crossing (``label_delay_days``
+  ago, its labels partly in): the fraud share among its transactions labelled so far.
 
 Amounts are in the reference currency (``common.exchange_rates``; as is for a currency the
 table lacks), as the entity days sum them, kept as ``Decimal`` (never a float: the model only
@@ -35,6 +43,9 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"merchantTransactions{days}d" for days in WINDOWS_DAYS),
     *(f"merchantRisk{days}d" for days in WINDOWS_DAYS),
     *(f"accountLabelledFrauds{days}d" for days in WINDOWS_DAYS),
+    "merchantRiskLatestDay", "merchantLabelledGenuine7d", "merchantLabelledGenuine30d",
+    "merchantLastGenuineDaysAgo", "merchantFraudsSinceGenuine", "merchantFraudRunDaysAgo",
+    "merchantRiskLabellingDay",
 )
 
 
@@ -83,6 +94,10 @@ def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[Entity
         vector.append(Decimal(sum(day.labelled_fraud for day in labelled)) / seen if seen else 0)
     vector += [sum(account[age].labelled_fraud for age in ages if age in account)
                for ages in delayed]
+    vector += _latest_labels(merchant, delayed[-1])
+    labelling = merchant.get(label_delay_days)
+    labelled = labelling.labelled_fraud + labelling.labelled_genuine if labelling else 0
+    vector.append(Decimal(labelling.labelled_fraud) / labelled if labelled else 0)
     return vector
 
 
@@ -93,3 +108,18 @@ def labelled_window(days: Iterable[EntityDay], today: date, label_delay_days: in
     ages = range(label_delay_days + 1, label_delay_days + 1 + window_days)
     counted = [day for age, day in _by_age(days, today).items() if age in ages]
     return sum(day.labelled_fraud for day in counted), sum(day.transactions for day in counted)
+
+
+def _latest_labels(merchant: dict[int, EntityDay], ages: range) -> list[Decimal | int]:
+    """The merchant's latest-label features (module docstring) over the delayed ``ages``."""
+    labelled = [(age, merchant[age]) for age in ages if age in merchant]  # newest first
+    newest = next((day for _age, day in labelled if day.transactions), None)
+    latest_risk = Decimal(newest.labelled_fraud) / newest.transactions if newest else 0
+    last_genuine = next((age for age, day in labelled if day.labelled_genuine),
+                        ages.stop)  # none in the window: older than it
+    run = [(age, day) for age, day in labelled if age < last_genuine and day.labelled_fraud]
+    return [latest_risk,
+            sum(day.labelled_genuine for age, day in labelled if age < ages.start + 7),
+            sum(day.labelled_genuine for _age, day in labelled),
+            last_genuine, sum(day.labelled_fraud for _age, day in run),
+            run[-1][0] if run else 0]

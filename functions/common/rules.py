@@ -59,6 +59,10 @@ class RuleConfig:
     spend_deviation_weight: int = 30
     suspicious_score: int = 50  # SUSPICIOUS when the (capped) score reaches this
     model_min_weight: int = 1  # MODEL (common.scoring) when 100 x the fraud probability ≥ this
+    # The model judges only an account with at least this many transactions on the earlier
+    # days (before today) of its 30-day window (common.scoring): on a shorter history its
+    # features say nothing it has learnt from, and the rules' verdict stands.
+    model_min_history: int = 5
 
     @property
     def history_needed(self) -> int:
@@ -294,6 +298,7 @@ _PARSERS: dict[str, Any] = {
     "spend_deviation_weight": _WEIGHT,
     "suspicious_score": _integer(1, MAX_SCORE),
     "model_min_weight": _integer(1, MAX_SCORE),
+    "model_min_history": _integer(0, 1000),
 }
 OVERRIDE_KEYS: dict[str, str] = {_camel(field.name): field.name for field in fields(RuleConfig)}
 

@@ -12,7 +12,7 @@ from common.entity_days import EntityDay, account_entity, merchant_entity, with_
 from common.exchange_rates import DEFAULT_RATES
 from common.features import FEATURE_NAMES, feature_vector
 from common.model import FORMAT, ModelError, forest_from_dict
-from common.rules import RuleConfig, evaluate
+from common.rules import RuleConfig, evaluate, rule_config
 from common.scoring import MODEL, ModelInput, score
 from common.transaction import to_item
 
@@ -82,19 +82,84 @@ def test_a_bad_artifact_is_refused_with_a_clear_error(artifact, message):
         forest_from_dict(artifact)
 
 
+def _known(transactions=5):
+    """An account's days with ``transactions`` earlier ones yesterday: the model judges it."""
+    return [_day(account_entity("acc-0001"), 1, transactions=transactions,
+                 amount_sum=Decimal(25 * transactions))]
+
+
 def test_the_model_reason_counts_from_its_minimum_and_names_its_version():
     spent = transaction(1)
     risky = [_day(merchant_entity("m-1"), 8, transactions=10, labelled_fraud=5)]
-    verdict = score(spent, [], RuleConfig(), model=ModelInput(_forest(), [], risky))
+    verdict = score(spent, [], RuleConfig(), model=ModelInput(_forest(), _known(), risky))
     assert (verdict.score, verdict.status, verdict.codes) == (90, "SUSPICIOUS", [MODEL])
     assert verdict.model_version == "forest-test"
     [reason] = verdict.reasons
     assert (reason.value, reason.threshold, reason.weight) == (Decimal("0.9000"), 1, 90)
     assert reason.detail.startswith("model forest-test: fraud probability 0.90; "
                                     "merchantRisk30d 0.5 (+0.85)")
-    quiet = score(spent, [], RuleConfig(), model=ModelInput(_forest(low=0.004), [], []))
+    quiet = score(spent, [], RuleConfig(), model=ModelInput(_forest(low=0.004), _known(), []))
     assert (quiet.score, quiet.codes, quiet.model_version) == (0, [], "forest-test")
     assert score(spent, [], RuleConfig()) == evaluate(spent, [], RuleConfig())
+
+
+GENUINE = [_day(merchant_entity("m-1"), 8, transactions=10, labelled_genuine=10)]
+
+
+@pytest.mark.parametrize(("earlier", "merchant_days", "overrides", "judged"), [
+    (4, [], {}, False), (5, [], {}, True), (0, GENUINE, {}, True),
+    (0, [], {"modelMinHistory": 0}, True), (5, [], {"modelMinHistory": 6}, False)])
+def test_the_model_judges_only_a_known_account_or_a_labelled_merchant(
+        earlier, merchant_days, overrides, judged):
+    spent = transaction(1, amount="15000.00")  # HIGH_AMOUNT
+    today = _day(account_entity("acc-0001"), 0, transactions=3, amount_sum=Decimal(75))
+    known = [today, *_known(earlier)] if earlier else [today]  # today's: not a profile
+    config = rule_config(overrides)
+    verdict = score(spent, [], config,
+                    model=ModelInput(_forest(low=0.6), known, merchant_days))
+    rules = evaluate(spent, [], config)
+    if judged:
+        assert (verdict.score, verdict.codes) == (100, ["HIGH_AMOUNT", MODEL])
+    else:  # the rules' verdict, exactly; the model in force is still recorded
+        assert (verdict.score, verdict.status, verdict.reasons) == (
+            rules.score, rules.status, rules.reasons)
+    assert verdict.model_version == "forest-test"
+
+
+def test_judging_the_model_weighs_a_rule_too_weak_to_flag_alone():
+    gambling = transaction(1, mcc="7995")
+    risky = [_day(merchant_entity("m-1"), 8, transactions=10, labelled_fraud=5)]
+    verdict = score(gambling, [], RuleConfig(), model=ModelInput(_forest(), _known(), risky))
+    assert (verdict.score, verdict.status, verdict.codes) == (90, "SUSPICIOUS",
+                                                               ["HIGH_RISK_MCC", MODEL])
+    mcc = verdict.reasons[0]
+    assert (mcc.weight, mcc.detail) == (0, "merchant category 7995 (weight 25 left to the model)")
+    quiet = score(gambling, [], RuleConfig(), model=ModelInput(_forest(), _known(), []))
+    assert (quiet.score, quiet.status, quiet.codes) == (0, "CLEAR", ["HIGH_RISK_MCC"])
+    unknown = score(gambling, [], RuleConfig(), model=ModelInput(_forest(), [], []))
+    assert (unknown.score, unknown.codes) == (25, ["HIGH_RISK_MCC"])  # not judged: the rules
+
+
+def test_the_latest_labels_of_a_merchant_show_a_run_of_fraud_and_its_age():
+    merchant = merchant_entity("m-1")
+    merchant_days = [_day(merchant, 7, transactions=5, labelled_fraud=1, labelled_genuine=3),
+                     _day(merchant, 9, transactions=2, labelled_fraud=2),  # the run's newest
+                     _day(merchant, 12, transactions=1, labelled_fraud=1),  # its oldest
+                     _day(merchant, 13, transactions=3, labelled_genuine=3),  # before the run
+                     _day(merchant, 20, transactions=1, labelled_fraud=1, labelled_genuine=0),
+                     _day(merchant, 30, transactions=4, labelled_genuine=4)]
+    features = dict(zip(FEATURE_NAMES, feature_vector(transaction(1), [], merchant_days, 7),
+                        strict=True))
+    assert features["merchantRiskLatestDay"] == 1  # day 9: 2 of 2
+    assert (features["merchantLabelledGenuine7d"], features["merchantLabelledGenuine30d"]) == (
+        3, 7)  # days 8 to 14; 8 to 37
+    assert features["merchantLastGenuineDaysAgo"] == 13
+    assert (features["merchantFraudsSinceGenuine"], features["merchantFraudRunDaysAgo"]) == (3, 12)
+    assert features["merchantRiskLabellingDay"] == Decimal("0.25")  # 1 of the 4 labelled so far
+    calm = dict(zip(FEATURE_NAMES, feature_vector(transaction(1), [], [], 7), strict=True))
+    assert (calm["merchantRiskLatestDay"], calm["merchantLastGenuineDaysAgo"],
+            calm["merchantFraudsSinceGenuine"], calm["merchantFraudRunDaysAgo"],
+            calm["merchantRiskLabellingDay"]) == (0, 38, 0, 0, 0)
 
 
 def test_detect_fraud_reads_each_entitys_days_once_and_scores_with_them(
@@ -102,9 +167,13 @@ def test_detect_fraud_reads_each_entitys_days_once_and_scores_with_them(
     monkeypatch.setattr(detect_app, "FOREST", _forest())
     features_table = outputs[DataOutputs.FEATURES_TABLE_NAME]
     risky = _day(merchant_entity("m-1"), 8, transactions=10, labelled_fraud=5)
+    [known] = _known()  # acc-0001's; acc-0002 has no history: the rules alone
     dynamodb = session.client("dynamodb")
     dynamodb.put_item(TableName=features_table, Item=to_item(
         {"entity": risky.entity, "day": risky.day, "transactions": 10, "labelledFraud": 5}))
+    dynamodb.put_item(TableName=features_table, Item=to_item(
+        {"entity": known.entity, "day": known.day, "transactions": 5,
+         "amountSum": known.amount_sum}))
     try:
         items = [transaction(1), transaction(8), transaction(2, "acc-0002")]  # m-1, m-1, m-2
         store(session, outputs, items)
@@ -116,13 +185,15 @@ def test_detect_fraud_reads_each_entitys_days_once_and_scores_with_them(
             item = verdicts[f"txn-{number:05d}"]
             assert (item["fraudScore"], item["fraudReasons"]) == (90, [MODEL])
             assert item["fraudModelVersion"] == "forest-test"
-        expected = score(items[0], [], RuleConfig(), model=ModelInput(_forest(), [], [risky]))
+        expected = score(items[0], [], RuleConfig(),
+                         model=ModelInput(_forest(), [known], [risky]))
         assert verdicts["txn-00001"]["fraudReasonDetails"] == [
             reason.as_dict() for reason in expected.reasons]
         assert verdicts["txn-00002"]["fraudReasons"] == []
     finally:
-        dynamodb.delete_item(TableName=features_table,
-                             Key={"entity": {"S": risky.entity}, "day": {"S": risky.day}})
+        for day in (risky, known):
+            dynamodb.delete_item(TableName=features_table,
+                                 Key={"entity": {"S": day.entity}, "day": {"S": day.day}})
 
 
 def test_the_batchs_earlier_transactions_count_in_their_days_in_the_reference_currency():
