@@ -38,7 +38,7 @@ def test_defaults_follow_the_spec():
     assert settings.rule_overrides == "{}"
     assert settings.reference_currency == "EUR"
     assert json.loads(settings.exchange_rates)["JPY"] == 175.68
-    assert settings.model == "none"  # until the entity days are written (issue 16)
+    assert settings.model == "default"  # the packaged artifact, gated (common.scoring)
     assert (settings.waf, settings.account_id, settings.protect_data) == (True, None, False)
 
 
@@ -53,13 +53,13 @@ def test_every_key_is_read():
         "streamBatchWindowSeconds": "2",
         "powertoolsLayerArn": "arn:aws:lambda:us-east-2:017000801446:layer:Custom:3",
         "ruleOverrides": '{"velocityWeight": 40, "highAmount": 5000}',
-        "reportAccountIds": "full", "model": "default",
+        "reportAccountIds": "full", "model": "none",
         "waf": "false", "accountId": "123456789012", "protectData": "TRUE",
         "referenceCurrency": "USD", "exchangeRates": '{"USD": 1, "EUR": 0.9}',
     }
     assert set(raw) == set(config_keys())
     settings = parse_settings(raw, stack="qa", region="us-west-2")
-    assert settings.model == "default"
+    assert settings.model == "none"
     assert (settings.environment_suffix, settings.environment, settings.cost_center) == (
         "qa7", "staging", "risk-ops")
     assert (settings.org, settings.lambda_memory_mb) == ("acme", 1024)
