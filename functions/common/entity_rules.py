@@ -8,7 +8,9 @@ a minimum volume then: the Handbook's compromised terminal, said in one sentence
 history in that window.
 
 They read the features of ``common.features`` by name, from the same entity days the model
-reads, so they run where those are read: with a model (``common.scoring``). Pure, like the rules.
+reads, so they run where those are read: with a model (``common.scoring``). By default they
+weigh 0: the reason says in a sentence what the model reads and weighs (``fraud:ruleOverrides``
+can give them a weight). Pure, like the rules.
 """
 
 from collections.abc import Mapping, Sequence

@@ -49,14 +49,16 @@ class RuleConfig:
     high_risk_mccs: tuple[str, ...] = ("7995", "6051", "4829", "5967")
     high_risk_mcc_weight: int = 25
     # The entity rules (common.entity_rules), windows in days (one of the features' windows).
+    # Their weights are 0: a reason explains, the model (reading the same features) weighs;
+    # measured, their former 5 and 30 cost the model's ranking (docs/rules.md).
     merchant_risk_rate: Decimal = Decimal("0.1")  # MERCHANT_RISK: labelled fraud rate ≥ this …
     merchant_risk_window_days: int = 30  # … over this many days ending before the label delay …
     merchant_risk_min_transactions: int = 20  # … given at least this many transactions then
-    merchant_risk_weight: int = 5  # small: the model weighs the same risk (docs/rules.md)
+    merchant_risk_weight: int = 0
     spend_deviation_multiplier: Decimal = Decimal(3)  # SPEND_DEVIATION: amount ≥ this times …
     spend_deviation_window_days: int = 30  # … the account's mean over this many days …
     spend_deviation_min_history: int = 20  # … given at least this many earlier transactions
-    spend_deviation_weight: int = 30
+    spend_deviation_weight: int = 0
     suspicious_score: int = 50  # SUSPICIOUS when the (capped) score reaches this
     model_min_weight: int = 1  # MODEL (common.scoring) when 100 x the fraud probability ≥ this
     # The model judges only an account with at least this many transactions on the earlier

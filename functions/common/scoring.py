@@ -18,7 +18,8 @@ from :attr:`RuleConfig.model_min_weight` on. A rule of the five too weak to flag
 weight under the suspicious score) then stays among the reasons but adds nothing: its weight
 was set before there were labels, and measured on them the model ranks such a hint (a
 high-risk category: 1,190 hits a week, 11 of them fraud) better than a fixed weight that lifts
-every hit above the model's own middling suspicions.
+every hit above the model's own middling suspicions. The entity rules need no such treatment:
+their default weight is already 0, and a weight a team gives them counts as given.
 """
 
 from collections.abc import Callable, Iterable, Mapping

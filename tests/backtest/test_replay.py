@@ -129,7 +129,7 @@ def test_the_scores_without_an_entity_rule_are_a_replay_with_its_weight_zero(tmp
              for n, (amount, merchant) in enumerate([("90.00", "term-0"), ("25.00", "term-risky"),
                                                      ("25.00", "term-1")])]
     dataset = dataset_of(tmp_path, rows)
-    rules = RuleConfig()
+    rules = RuleConfig(merchant_risk_weight=40, spend_deviation_weight=30)  # 0 by default
     replayed = replay(dataset, rules, WINDOW, 7, scorer=ModelScorer(rules, quiet))
     assert replayed.fired(code).any()
     without = replay(dataset, without_rule(rules, code), WINDOW, 7,

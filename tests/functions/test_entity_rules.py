@@ -118,9 +118,10 @@ def test_spend_deviation_needs_its_minimum_history_within_its_window():
 
 
 def test_a_spend_deviation_reason_states_the_amount_the_mean_and_the_history():
-    [reason] = entity_reasons(txn("120.00"), HISTORY, [], DELAY, rule_config(TEN_EARLIER))
+    config = rule_config({**TEN_EARLIER, "spendDeviationWeight": 35})
+    [reason] = entity_reasons(txn("120.00"), HISTORY, [], DELAY, config)
     assert (reason.code, reason.value, reason.threshold, reason.weight) == (
-        SPEND_DEVIATION, Decimal("4.00"), Decimal(4), DEFAULTS.spend_deviation_weight)
+        SPEND_DEVIATION, Decimal("4.00"), Decimal(4), 35)
     assert reason.detail == ("amount 120.00 is 4.00 times the account's mean 30.00 over 30 "
                              "days (11 transactions, this one included) ≥ 4")
 
@@ -157,12 +158,12 @@ def test_a_bad_entity_rule_override_is_refused_naming_its_key(key, value, expect
 
 def test_the_rules_in_force_say_the_entity_rules_run_with_a_model():
     table = {code: (condition, weight) for code, condition, weight in
-             rule_table(rule_config({"merchantRiskWindowDays": 7, "spendDeviationWeight": 0}))}
+             rule_table(rule_config({"merchantRiskWindowDays": 7, "spendDeviationWeight": 30}))}
     assert table[MERCHANT_RISK] == (
         "with a model: the merchant's labelled fraud rate ≥ 0.1 over the 7 days before the "
-        "label delay (given ≥ 20 transactions)", 5)
+        "label delay (given ≥ 20 transactions)", 0)
     assert table[SPEND_DEVIATION] == (
-        "with a model: amount ≥ 3 times the account's mean over 30 days (given ≥ 20 earlier)", 0)
+        "with a model: amount ≥ 3 times the account's mean over 30 days (given ≥ 20 earlier)", 30)
 
 
 # ---- when they run: in common.scoring, with a model ----
@@ -170,12 +171,19 @@ def test_the_rules_in_force_say_the_entity_rules_run_with_a_model():
 RISKY = [day(MERCHANT, 8, transactions=400, labelled_fraud=200)]
 
 
-def test_with_a_model_the_entity_rules_add_their_weights_before_the_models_reason():
-    config = rule_config({"merchantRiskWeight": 40, **TEN_EARLIER})
+def test_by_default_the_entity_rules_explain_and_add_nothing_the_model_weighs():
+    verdict = score(txn("120.00"), [], rule_config(TEN_EARLIER),
+                    model=ModelInput(forest(0.3), HISTORY, RISKY))
+    assert [(reason.code, reason.weight) for reason in verdict.reasons] == [
+        (MERCHANT_RISK, 0), (SPEND_DEVIATION, 0), (MODEL, 30)]
+    assert (verdict.score, verdict.status) == (30, "CLEAR")
+
+
+def test_with_a_model_the_entity_rules_add_the_weights_given_them_before_the_models_reason():
+    config = rule_config({"merchantRiskWeight": 40, "spendDeviationWeight": 20, **TEN_EARLIER})
     verdict = score(txn("120.00"), [], config, model=ModelInput(forest(0.3), HISTORY, RISKY))
     assert verdict.codes == [MERCHANT_RISK, SPEND_DEVIATION, MODEL]
-    assert (verdict.score, verdict.status) == (40 + config.spend_deviation_weight + 30,
-                                               "SUSPICIOUS")
+    assert (verdict.score, verdict.status) == (40 + 20 + 30, "SUSPICIOUS")
     quiet = score(txn("120.00"), [], rule_config({"merchantRiskWeight": 40}),
                   model=ModelInput(forest(0.0), [], RISKY))
     assert (quiet.score, quiet.status, quiet.codes) == (40, "CLEAR", [MERCHANT_RISK])

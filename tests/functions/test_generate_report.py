@@ -221,9 +221,9 @@ def test_the_report_states_when_it_was_made_and_the_rules_in_force(generated):
         ("AMOUNT_SPIKE", "amount ≥ 5 times the mean of the last 20 (given ≥ 3 earlier)", 30),
         ("HIGH_RISK_MCC", "merchant category 7995, 6051, 4829, 5967", 25),
         ("MERCHANT_RISK", "with a model: the merchant's labelled fraud rate ≥ 0.1 over the 30 "
-                          "days before the label delay (given ≥ 20 transactions)", 5),
+                          "days before the label delay (given ≥ 20 transactions)", 0),
         ("SPEND_DEVIATION", "with a model: amount ≥ 3 times the account's mean over 30 days "
-                            "(given ≥ 20 earlier)", 30)]
+                            "(given ≥ 20 earlier)", 0)]
     html = generated.objects["htmlKey"]["Body"].decode()
     assert f"Generated {report['generatedAt']}" in html
     assert "amount ≥ 10000 EUR" in html

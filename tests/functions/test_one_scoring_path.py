@@ -18,7 +18,7 @@ from common import json_codec
 from common.entity_days import entities_of, label_counters, update_action
 from common.features import FEATURE_NAMES
 from common.model import FORMAT, forest_from_dict, load_forest
-from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig
+from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig, rule_config
 from common.scoring import MODEL, order_key
 from common.transaction import FRAUD, FRAUD_MODEL_VERSION
 from common.validation import canonical_amount
@@ -105,6 +105,8 @@ QUIET_FOREST = forest_from_dict({  # fraud probability 0 for all: the entity rul
     "format": FORMAT, "modelVersion": "forest-quiet", "labelDelayDays": 7,
     "features": list(FEATURE_NAMES),
     "trees": [{"feature": [0], "threshold": [0], "left": [-1], "right": [-1], "value": [0.0]}]})
+# Weights for the entity rules (0 by default): both paths must add them alike.
+WEIGHED = rule_config({"merchantRiskWeight": 40, "spendDeviationWeight": 30})
 EARLY = T0 - 11 * DAY_MS  # 2018-07-28: its labels are in 7 days later, within the 30-day window
 
 
@@ -126,6 +128,7 @@ def _entity_stream():
 def test_with_a_model_both_paths_read_the_same_entity_days_and_fire_the_entity_rules(
         detect_app, context, session, outputs, monkeypatch, tmp_path):
     monkeypatch.setattr(detect_app, "FOREST", QUIET_FOREST)
+    monkeypatch.setattr(detect_app, "RULES", WEIGHED)
     rows = _entity_stream()
     items = {r["transactionId"]: {**{name: value for name, value in r.items() if name != "fraud"},
                                   "amount": canonical_amount(Decimal(r["amount"])),
@@ -145,10 +148,9 @@ def test_with_a_model_both_paths_read_the_same_entity_days_and_fire_the_entity_r
     assert analyse(detect_app, context, window, first_sequence=500) == []
     live = stored(session, outputs)
 
-    rules = RuleConfig()
-    scorer = ModelVerdicts(rules, QUIET_FOREST)
+    scorer = ModelVerdicts(WEIGHED, QUIET_FOREST)
     dataset = read_dataset(write_rows(tmp_path / "stream.csv", rows))
-    replay(dataset, rules, Window(date(2018, 8, 8), date(2018, 8, 8)), 7, scorer=scorer)
+    replay(dataset, WEIGHED, Window(date(2018, 8, 8), date(2018, 8, 8)), 7, scorer=scorer)
 
     assert set(scorer.by_id) == {item["transactionId"] for item in window}
     for transaction_id, verdict in scorer.by_id.items():
@@ -158,6 +160,7 @@ def test_with_a_model_both_paths_read_the_same_entity_days_and_fire_the_entity_r
         assert item["fraudReasonDetails"] == [reason.as_dict() for reason in verdict.reasons]
     assert {transaction_id: verdict.codes for transaction_id, verdict in scorer.by_id.items()} == {
         "tx-00200": list(ENTITY_RULE_CODES), "tx-00201": ["MERCHANT_RISK"], "tx-00202": []}
+    assert live["tx-00200"]["fraudScore"] == 70
 
 
 DEFAULT_MODEL = "default"  # fraud:model, said explicitly: the stacks' default may change
