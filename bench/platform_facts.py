@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from common import metrics
-from common.rules import RULE_CODES
+from common.scoring import REASON_CODES
 
 from shared.data_layer import QUEUES
 from shared.lambdas import LAMBDAS
@@ -111,12 +111,12 @@ def access_log_line_bytes() -> int:
 
 
 def custom_metric_count() -> int:
-    """Metric and dimension combinations the functions emit: one per metric, one per rule."""
+    """Metric and dimension combinations the functions emit: one per metric, one per reason code."""
     names = [value for name, value in vars(metrics).items()
              if name.isupper() and isinstance(value, str)
              and value not in (metrics.NAMESPACE, metrics.SERVICE_DIMENSION,
                                metrics.RULE_DIMENSION)]
-    return len(names) - 1 + len(RULE_CODES)  # RuleHits: one metric per rule code
+    return len(names) - 1 + len(REASON_CODES)  # RuleHits: one metric per reason code
 
 
 def read_facts() -> PlatformFacts:

@@ -33,11 +33,21 @@ from common.entity_rules import entity_reasons
 from common.exchange_rates import DEFAULT_RATES, ExchangeRates
 from common.features import FEATURE_NAMES, feature_vector
 from common.model import Forest
-from common.rules import MAX_SCORE, RULE_CODES, Reason, RuleConfig, Verdict, evaluate
+from common.rules import (
+    ENTITY_RULE_CODES,
+    MAX_SCORE,
+    RULE_CODES,
+    Reason,
+    RuleConfig,
+    Verdict,
+    evaluate,
+    rule_table,
+)
 from common.transaction import CLEAR, SUSPICIOUS
 
 Transaction = Mapping[str, Any]
 MODEL = "MODEL"
+REASON_CODES = (*RULE_CODES, *ENTITY_RULE_CODES, MODEL)  # every code a verdict's reasons may hold
 TOP_FEATURES = 3  # the features a MODEL reason names
 _PROBABILITY = Decimal("0.0001")
 # Today's transactions (this one included) and the 30 days': the account's earlier days hold
@@ -122,3 +132,13 @@ def _model_reason(forest: Forest, vector: list[Decimal | int],
                   config.model_min_weight, weight,
                   f"model {forest.version}: fraud probability "
                   f"{prediction.probability:.2f}; {moved}")
+
+
+def reason_table(config: RuleConfig, reference_currency: str) -> list[tuple[str, str, int | None]]:
+    """:func:`common.rules.rule_table` and the model's row, in words, for the daily report; the
+    model's weight is its probability's (``None``)."""
+    model = (f"with a model, once it judges (the account has ≥ {config.model_min_history} "
+             "transactions on earlier days, or the merchant has labels): its fraud probability "
+             f"times 100, rounded, from {config.model_min_weight}; rules weighing under "
+             f"{config.suspicious_score} are then left to it")
+    return [*rule_table(config, reference_currency), (MODEL, model, None)]

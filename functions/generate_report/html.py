@@ -46,6 +46,11 @@ def _cell(value: Any, kind: str = "") -> str:
     return f'<td class="{css}">{text}</td>' if css else f"<td>{text}</td>"
 
 
+def _weight(weight: int | None) -> str:
+    """A rule's weight; the model's (``None``) is its probability, times 100."""
+    return "its probability" if weight is None else str(weight)
+
+
 def axis_ticks(peak: int) -> list[int]:
     """Gridline values from 0 past ``peak``: steps of 1, 2, 5, 10, 20, 50, ..., at most
     :data:`MAX_TICKS` above 0."""
@@ -108,7 +113,7 @@ def render_html(report: dict[str, Any]) -> str:
         + "</tr>" for currency, total in totals["amountByCurrency"].items())
     rules = "".join(
         f"<tr>{_cell(rule['code'], 'keep')}{_cell(rule['firesWhen'])}"
-        f"{_cell(rule['weight'], 'number')}{_cell(rule['hitsAmongFlagged'], 'number')}"
+        f"{_cell(_weight(rule['weight']), 'number')}{_cell(rule['hitsAmongFlagged'], 'number')}"
         f"{_cell(rule['hitsAmongAll'], 'number')}</tr>" for rule in report["rules"])
     accounts = "".join(f"<tr>{_cell(entry['accountId'], 'id')}"
                        f"{_cell(entry['flagged'], 'number')}</tr>"

@@ -16,7 +16,8 @@ from typing import Any
 from common.clock import iso
 from common.data_model import REPORTS_PREFIX
 from common.privacy import FULL, mask_account
-from common.rules import RuleConfig, as_overrides, rule_table
+from common.rules import RuleConfig, as_overrides
+from common.scoring import reason_table
 from common.stats import DayTotals
 from common.transaction import ANALYZED_AT, FRAUD, FRAUD_REASONS, FRAUD_SCORE, GENUINE, LABEL
 
@@ -108,7 +109,7 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
         "rules": [{"code": code, "firesWhen": condition, "weight": weight,
                    "hitsAmongFlagged": hits_among_flagged[code],
                    "hitsAmongAll": totals.rules.get(code, 0)}
-                  for code, condition, weight in rule_table(rules, reference_currency)],
+                  for code, condition, weight in reason_table(rules, reference_currency)],
         "ruleConfig": as_overrides(rules),
         "hourly": [{"hour": hour, "transactions": count, "flagged": flagged_count}
                    for hour, (count, flagged_count) in enumerate(totals.hourly)],

@@ -34,7 +34,7 @@ from common.metrics import (
     TRANSACTIONS_FLAGGED,
     TRANSACTIONS_REJECTED,
 )
-from common.rules import RULE_CODES
+from common.scoring import REASON_CODES
 from common.transaction import FRAUD, GENUINE
 from monitored import Monitored, resolved
 
@@ -150,7 +150,7 @@ def _counters(view: DashboardView) -> list[dict[str, Any]]:
     # which compute-lambdas sets to the function id.
     rule_hits = _chart(view, "Fraud rule hits", [
         _metric(NAMESPACE, RULE_HITS, {RULE_DIMENSION: code, SERVICE_DIMENSION: DETECT_FRAUD.id},
-                label=code) for code in RULE_CODES])
+                label=code) for code in REASON_CODES])
     labels = _chart(view, "Labels recorded", [
         _metric(NAMESPACE, LABELS_RECORDED,
                 {LABEL_DIMENSION: label, SERVICE_DIMENSION: PROCESS_TRANSACTION.id}, label=label)

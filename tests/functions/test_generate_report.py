@@ -11,7 +11,8 @@ import pytest
 from common import json_codec
 from common.environment import REFERENCE_CURRENCY, REPORT_ACCOUNT_IDS, RULE_OVERRIDES
 from common.privacy import mask_account
-from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig, as_overrides
+from common.rules import RuleConfig, as_overrides
+from common.scoring import REASON_CODES
 from common.stats import StatsDelta, shard_for, stats_key, update_action
 from common.transaction import to_item
 from generate_report.html import axis_ticks
@@ -90,7 +91,7 @@ def expected_report(items, labels):
         "rate": (Decimal(100 * len(flagged)) / len(items)).quantize(Decimal("0.01")),
         "amounts": dict(amounts), "flagged_amounts": dict(flagged_amounts),
         "rules": {code: (flagged_hits[code], hits[code])
-                  for code in (*RULE_CODES, *ENTITY_RULE_CODES)},
+                  for code in REASON_CODES},
         "hourly": [[hourly[h], flagged_hourly[h]] for h in range(24)],
         "flagged_ids": [i["transactionId"] for i in flagged],
         "scores": [score(i) for i in flagged],
@@ -223,10 +224,14 @@ def test_the_report_states_when_it_was_made_and_the_rules_in_force(generated):
         ("MERCHANT_RISK", "with a model: the merchant's labelled fraud rate ≥ 0.1 over the 30 "
                           "days before the label delay (given ≥ 20 transactions)", 0),
         ("SPEND_DEVIATION", "with a model: amount ≥ 3 times the account's mean over 30 days "
-                            "(given ≥ 20 earlier)", 0)]
+                            "(given ≥ 20 earlier)", 0),
+        ("MODEL", "with a model, once it judges (the account has ≥ 5 transactions on earlier "
+                  "days, or the merchant has labels): its fraud probability times 100, rounded, "
+                  "from 1; rules weighing under 50 are then left to it", None)]
     html = generated.objects["htmlKey"]["Body"].decode()
     assert f"Generated {report['generatedAt']}" in html
     assert "amount ≥ 10000 EUR" in html
+    assert '<td class="number keep">its probability</td>' in html
 
 
 def test_account_ids_are_masked_in_both_reports_by_default(generated):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from common import metrics
-from common.rules import RULE_CODES
+from common.scoring import REASON_CODES
 
 from shared.data_layer import QUEUES
 from shared.lambdas import DETECT_FRAUD, LAMBDAS, LambdaSpec
@@ -450,7 +450,7 @@ def test_dashboard_charts_every_custom_metric_a_function_emits(chain, spec):
             dimensions = tuple(sorted([(metrics.LABEL_DIMENSION, label), service]))
             assert Line(metrics.NAMESPACE, metrics.LABELS_RECORDED, dimensions, "Sum") in lines
     if metrics.RULE_HITS in emitted:
-        for code in RULE_CODES:
+        for code in REASON_CODES:
             dimensions = tuple(sorted([(metrics.RULE_DIMENSION, code), service]))
             assert Line(metrics.NAMESPACE, metrics.RULE_HITS, dimensions, "Sum") in lines, code
 
