@@ -91,6 +91,7 @@ GENERATE_REPORT = LambdaSpec(
     description="Writes the daily fraud report (JSON and HTML) to S3",
     environment=(
         (env.BY_FLAGGED_DAY_INDEX, DataOutputs.BY_FLAGGED_DAY_INDEX_NAME),
+        (env.BY_LABELLED_FRAUD_DAY_INDEX, DataOutputs.BY_LABELLED_FRAUD_DAY_INDEX_NAME),
         (env.TRANSACTIONS_TABLE, DataOutputs.TRANSACTIONS_TABLE_NAME),
         (env.STATS_TABLE, DataOutputs.STATS_TABLE_NAME),
         (env.REPORTS_BUCKET, DataOutputs.REPORTS_BUCKET_NAME),

@@ -29,6 +29,7 @@ class DataOutputs:
     TRANSACTIONS_STREAM_ARN = "transactionsStreamArn"
     BY_ACCOUNT_INDEX_NAME = "byAccountIndexName"
     BY_FLAGGED_DAY_INDEX_NAME = "byFlaggedDayIndexName"
+    BY_LABELLED_FRAUD_DAY_INDEX_NAME = "byLabelledFraudDayIndexName"
     STATS_TABLE_NAME = "statsTableName"
     STATS_TABLE_ARN = "statsTableArn"
     FEATURES_TABLE_NAME = "featuresTableName"

@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from common.data_model import BY_ACCOUNT, BY_FLAGGED_DAY, Table
+from common.data_model import BY_ACCOUNT, BY_FLAGGED_DAY, BY_LABELLED_FRAUD_DAY, Table
 
 from shared import data_layer
 from shared.naming import bucket_name, resource_name
@@ -57,6 +57,7 @@ def provision_data_layer(suffix: str, session: boto3.session.Session | None = No
         DataOutputs.TRANSACTIONS_STREAM_ARN: transactions["LatestStreamArn"],
         DataOutputs.BY_ACCOUNT_INDEX_NAME: BY_ACCOUNT.name,
         DataOutputs.BY_FLAGGED_DAY_INDEX_NAME: BY_FLAGGED_DAY.name,
+        DataOutputs.BY_LABELLED_FRAUD_DAY_INDEX_NAME: BY_LABELLED_FRAUD_DAY.name,
         DataOutputs.STATS_TABLE_NAME: stats["TableName"],
         DataOutputs.STATS_TABLE_ARN: stats["TableArn"],
         DataOutputs.FEATURES_TABLE_NAME: features["TableName"],

@@ -49,6 +49,10 @@ TIMESTAMP = Attribute("timestamp", "N")  # epoch milliseconds
 ID_GUARD_TIMESTAMP = 0
 ACCOUNT_ID = Attribute("accountId", "S")
 FLAGGED_DAY = Attribute("flaggedDay", "S")  # "YYYY-MM-DD", set on SUSPICIOUS items only
+# "YYYY-MM-DD" of the transaction, set on items labelled FRAUD only (by the label route alone:
+# keyed on the label, not the verdict, so a label that lands before the verdict needs no
+# second writer; the report tells caught from missed by the projected fraudStatus).
+LABELLED_FRAUD_DAY = Attribute("labelledFraudDay", "S")
 
 # History for the rules: the account's latest transactions, newest first.
 BY_ACCOUNT = Index("byAccount", ACCOUNT_ID, TIMESTAMP, "INCLUDE", ("amount", "country"))
@@ -58,11 +62,18 @@ BY_FLAGGED_DAY = Index(
     ("accountId", "amount", "currency", "merchantId", "merchantCategory", "country",
      "fraudScore", "fraudReasons", "analyzedAt", "label"),
 )
+# Sparse: only transactions labelled FRAUD carry labelledFraudDay, so the report reads the
+# day's labelled frauds, the ones the rules missed (fraudStatus CLEAR) among them, without a scan.
+BY_LABELLED_FRAUD_DAY = Index(
+    "byLabelledFraudDay", LABELLED_FRAUD_DAY, TIMESTAMP, "INCLUDE",
+    ("accountId", "amount", "currency", "merchantId", "merchantCategory", "country",
+     "fraudStatus", "fraudScore", "fraudReasons", "analyzedAt", "labelSource", "labelledAt"),
+)
 
 TRANSACTIONS = Table(
     hash_key=TRANSACTION_ID,
     range_key=TIMESTAMP,
-    indexes=(BY_ACCOUNT, BY_FLAGGED_DAY),
+    indexes=(BY_ACCOUNT, BY_FLAGGED_DAY, BY_LABELLED_FRAUD_DAY),
     stream_view_type="NEW_AND_OLD_IMAGES",
 )
 

@@ -1,8 +1,9 @@
 """Write a day's fraud report (JSON and HTML) under ``reports/YYYY/MM/DD/`` in the bucket.
 
 Reads only the day's aggregates (one Query on the stats table's day partition, at most
-24 x STATS_SHARDS small items) and the day's flagged transactions (the sparse ``byFlaggedDay``
-index), never a scan: the same calls for a thousand or a million transactions a day.
+24 x STATS_SHARDS small items), the day's flagged transactions (the sparse ``byFlaggedDay``
+index) and its transactions labelled FRAUD (the sparse ``byLabelledFraudDay`` index), never a
+scan: the same calls for a thousand or a million transactions a day.
 Regenerating a day overwrites the same two objects with the same content.
 """
 
@@ -18,7 +19,7 @@ from common import environment as env
 from common import json_codec
 from common.clock import iso_now
 from common.currencies import is_currency
-from common.data_model import FLAGGED_DAY, STATS_DAY
+from common.data_model import FLAGGED_DAY, LABELLED_FRAUD_DAY, STATS_DAY
 from common.exchange_rates import DEFAULT_REFERENCE
 from common.metrics import NAMESPACE, REPORTS_GENERATED
 from common.privacy import MASKED, REPORT_ACCOUNT_IDS
@@ -31,6 +32,7 @@ from generate_report.report import build_report, report_day, report_keys
 SERVICE = "generate-report"
 TRANSACTIONS_TABLE = os.environ[env.TRANSACTIONS_TABLE]
 BY_FLAGGED_DAY_INDEX = os.environ[env.BY_FLAGGED_DAY_INDEX]
+BY_LABELLED_FRAUD_DAY_INDEX = os.environ[env.BY_LABELLED_FRAUD_DAY_INDEX]
 STATS_TABLE = os.environ[env.STATS_TABLE]
 REPORTS_BUCKET = os.environ[env.REPORTS_BUCKET]
 KMS_KEY_ARN = os.environ[env.KMS_KEY_ARN]
@@ -60,6 +62,14 @@ def _query_all(**request: Any) -> list[dict[str, Any]]:
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def _query_day(index: str, day_attribute: str, day: str) -> list[dict[str, Any]]:
+    """The entries of a sparse by-day index of the transactions table for ``day``."""
+    return _query_all(TableName=TRANSACTIONS_TABLE, IndexName=index,
+                      KeyConditionExpression="#day = :day",
+                      ExpressionAttributeNames={"#day": day_attribute},
+                      ExpressionAttributeValues={":day": {"S": day}})
+
+
 def _put(key: str, body: str, content_type: str, generated_at: str) -> None:
     s3.put_object(Bucket=REPORTS_BUCKET, Key=key, Body=body.encode("utf-8"),
                   ContentType=content_type, ServerSideEncryption="aws:kms",
@@ -74,13 +84,10 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         TableName=STATS_TABLE, KeyConditionExpression="#day = :day",
         ExpressionAttributeNames={"#day": STATS_DAY.name},
         ExpressionAttributeValues={":day": {"S": day}})
-    flagged_items = _query_all(
-        TableName=TRANSACTIONS_TABLE, IndexName=BY_FLAGGED_DAY_INDEX,
-        KeyConditionExpression="#day = :day",
-        ExpressionAttributeNames={"#day": FLAGGED_DAY.name},
-        ExpressionAttributeValues={":day": {"S": day}})
+    flagged_items = _query_day(BY_FLAGGED_DAY_INDEX, FLAGGED_DAY.name, day)
+    labelled_fraud_items = _query_day(BY_LABELLED_FRAUD_DAY_INDEX, LABELLED_FRAUD_DAY.name, day)
     generated_at = iso_now()
-    report = build_report(day, stats_items, flagged_items, rules=RULES,
+    report = build_report(day, stats_items, flagged_items, labelled_fraud_items, rules=RULES,
                           reference_currency=REFERENCE_CURRENCY, account_ids=ACCOUNT_IDS,
                           generated_at=generated_at)
     json_key, html_key = report_keys(day)
@@ -89,6 +96,7 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name=REPORTS_GENERATED, unit=MetricUnit.Count, value=1)
     summary = {"day": day, "bucket": REPORTS_BUCKET, "jsonKey": json_key, "htmlKey": html_key,
                "transactions": report["totals"]["transactions"],
-               "flagged": report["totals"]["flagged"]}
+               "flagged": report["totals"]["flagged"],
+               "missedFrauds": report["missedFrauds"]["count"]}
     logger.info("Report written", extra=summary)
     return summary

@@ -126,9 +126,24 @@ def render_html(report: dict[str, Any]) -> str:
         + _cell(item["country"], "keep") + _cell(", ".join(item["reasons"]))
         + _cell(item["label"] or "", "keep") + "</tr>"
         for item in report["flaggedTransactions"])
+    missed_frauds = report["missedFrauds"]
+    missed = "".join(
+        "<tr>" + _cell(_time_of_day(item["time"]), "keep") + _cell(item["transactionId"], "id")
+        + _cell(item["accountId"], "id")
+        + _cell(format_amount(item["amount"], item["currency"]), "number")
+        + _cell(item["merchantId"], "id") + _cell(item["merchantCategory"], "keep")
+        + _cell(item["country"], "keep") + _cell(item["score"], "number")
+        + _cell(", ".join(item["reasons"])) + _cell(item["labelSource"] or "", "keep")
+        + _cell(item["labelledAt"] or "", "keep") + "</tr>"
+        for item in missed_frauds["transactions"])
+    awaiting = (f' {missed_frauds["awaitingVerdict"]:,} more labelled FRAUD still awaiting their '
+                "verdict." if missed_frauds["awaitingVerdict"] else "")
     quality = report["alertQuality"]
     precision = ("no flagged transaction labelled yet" if quality["precisionPercent"] is None
                  else f'{escape(str(quality["precisionPercent"]))} % of the labelled ones')
+    recall = ("no transaction labelled fraud yet" if quality["recallPercent"] is None
+              else f'{escape(str(quality["recallPercent"]))} % of the labelled frauds were '
+                   "flagged")
     account_ids = ("shown whole (fraud:reportAccountIds = full)"
                    if report["accountIds"] == FULL else "masked as in logs and digests")
     return f"""<!DOCTYPE html>
@@ -148,10 +163,20 @@ def render_html(report: dict[str, Any]) -> str:
 </div>
 <h2 id="quality">Alert quality</h2>
 <p class="note">Of the flagged transactions, as labelled so far (PUT /transactions/{{id}}/label):
-precision {precision}.</p>
+precision {precision}. Recall so far, among labelled frauds only (caught / (caught + missed);
+frauds nobody labelled are not counted): {recall}.</p>
 <table><tr><th class="number">Labelled fraud</th><th class="number">Labelled genuine</th>
-<th class="number">Unlabelled</th></tr><tr>{_cell(quality["labelledFraud"], "number")}
-{_cell(quality["labelledGenuine"], "number")}{_cell(quality["unlabelled"], "number")}</tr></table>
+<th class="number">Unlabelled</th><th class="number">Labelled fraud, missed</th></tr><tr>
+{_cell(quality["labelledFraud"], "number")}{_cell(quality["labelledGenuine"], "number")}
+{_cell(quality["unlabelled"], "number")}{_cell(quality["missedFraud"], "number")}</tr></table>
+<h2 id="missed">Labelled frauds the rules missed</h2>
+<p class="note">Transactions of the day scored CLEAR that were later labelled FRAUD, oldest
+first: {missed_frauds["count"]:,}.{awaiting} Their reasons are the rules that fired below the
+flagging score.</p>
+<div class="scroll"><table><tr><th>Time (UTC)</th><th>Transaction</th><th>Account</th>
+<th class="number">Amount</th><th>Merchant</th><th>MCC</th><th>Country</th>
+<th class="number">Score</th><th>Reasons</th><th>Label source</th><th>Labelled at</th></tr>
+{missed}</table></div>
 <h2 id="hourly">Transactions and flagged per hour</h2>
 {_chart(report["hourly"])}
 <h2 id="amounts">Amount per currency</h2>

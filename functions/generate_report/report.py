@@ -1,4 +1,5 @@
-"""The daily report as data: pure, from the day's aggregates and its flagged transactions.
+"""The daily report as data: pure, from the day's aggregates, its flagged transactions and
+its transactions labelled FRAUD.
 
 What it holds is described in docs/report.md. Rule hits come from two places that count
 different things: the aggregates count every transaction a rule fired on (a high-risk merchant
@@ -19,7 +20,19 @@ from common.privacy import FULL, mask_account
 from common.rules import RuleConfig, as_overrides
 from common.scoring import reason_table
 from common.stats import DayTotals
-from common.transaction import ANALYZED_AT, FRAUD, FRAUD_REASONS, FRAUD_SCORE, GENUINE, LABEL
+from common.transaction import (
+    ANALYZED_AT,
+    CLEAR,
+    FRAUD,
+    FRAUD_REASONS,
+    FRAUD_SCORE,
+    FRAUD_STATUS,
+    GENUINE,
+    LABEL,
+    LABEL_SOURCE,
+    LABELLED_AT,
+    PENDING,
+)
 
 TOP_ACCOUNTS = 10
 _PERCENT = Decimal("0.01")
@@ -64,20 +77,46 @@ def _by_score(item: Mapping[str, Any]) -> tuple[int, int, str]:
     return -int(item[FRAUD_SCORE]), int(item["timestamp"]), item["transactionId"]
 
 
-def alert_quality(flagged: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def _percent(part: int, whole: int) -> Decimal | None:
+    return (Decimal(100 * part) / whole).quantize(_PERCENT) if whole else None
+
+
+def alert_quality(flagged: Iterable[Mapping[str, Any]], missed: int) -> dict[str, Any]:
     """Of the day's flagged transactions, how many are labelled fraud, genuine, or not yet; the
-    alert precision so far is the share of fraud among those labelled (``None``: none are)."""
+    alert precision so far is the share of fraud among those labelled, the recall so far the
+    share of the labelled frauds that were flagged (``missed``: those scored CLEAR); ``None``
+    while there is nothing to divide by. Frauds nobody labelled are in neither figure."""
     labels = Counter(item.get(LABEL) for item in flagged)
-    labelled = labels[FRAUD] + labels[GENUINE]
-    precision = (Decimal(100 * labels[FRAUD]) / labelled).quantize(_PERCENT) if labelled else None
     return {"labelledFraud": labels[FRAUD], "labelledGenuine": labels[GENUINE],
-            "unlabelled": labels[None], "precisionPercent": precision}
+            "unlabelled": labels[None],
+            "precisionPercent": _percent(labels[FRAUD], labels[FRAUD] + labels[GENUINE]),
+            "missedFraud": missed, "recallPercent": _percent(labels[FRAUD], labels[FRAUD] + missed)}
+
+
+def _row(item: Mapping[str, Any], shown: Callable[[str], str]) -> dict[str, Any]:
+    """A transaction as the report lists it (flagged or missed)."""
+    return {
+        "transactionId": item["transactionId"],
+        "time": iso(int(item["timestamp"])),
+        "accountId": shown(item["accountId"]),
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "merchantId": item["merchantId"],
+        "merchantCategory": item["merchantCategory"],
+        "country": item["country"],
+        "score": int(item[FRAUD_SCORE]),
+        "reasons": list(item.get(FRAUD_REASONS, [])),
+        "analyzedAt": item.get(ANALYZED_AT),
+    }
 
 
 def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
-                 flagged_items: Iterable[Mapping[str, Any]], *, rules: RuleConfig,
+                 flagged_items: Iterable[Mapping[str, Any]],
+                 labelled_fraud_items: Iterable[Mapping[str, Any]], *, rules: RuleConfig,
                  reference_currency: str, account_ids: str, generated_at: str) -> dict[str, Any]:
-    """The report of ``day`` from its stats items and its ``byFlaggedDay`` index entries.
+    """The report of ``day`` from its stats items, its ``byFlaggedDay`` index entries and its
+    ``byLabelledFraudDay`` ones (the flagged among those are already in alert quality; the
+    CLEAR ones are the frauds the rules missed; PENDING ones still await their verdict).
 
     ``rules`` are the rules in force as the report is generated, their amounts in
     ``reference_currency`` (``fraud:referenceCurrency``); ``account_ids`` is
@@ -90,6 +129,9 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
         if totals.transactions else Decimal("0.00")
     flags_per_account = Counter(item["accountId"] for item in flagged)
     hits_among_flagged = Counter(code for item in flagged for code in item.get(FRAUD_REASONS, []))
+    labelled_frauds = list(labelled_fraud_items)
+    missed = sorted((item for item in labelled_frauds if item.get(FRAUD_STATUS) == CLEAR),
+                    key=lambda item: (int(item["timestamp"]), item["transactionId"]))
     flagged_amounts: Counter[str] = Counter()
     for item in flagged:
         flagged_amounts[item["currency"]] += item["amount"]
@@ -104,7 +146,7 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
             "amountByCurrency": totals.amounts,
             "flaggedAmountByCurrency": dict(sorted(flagged_amounts.items())),
         },
-        "alertQuality": alert_quality(flagged),
+        "alertQuality": alert_quality(flagged, len(missed)),
         "suspiciousScore": rules.suspicious_score,
         "rules": [{"code": code, "firesWhen": condition, "weight": weight,
                    "hitsAmongFlagged": hits_among_flagged[code],
@@ -117,18 +159,13 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
         "topAccounts": [{"accountId": shown(account), "flagged": count} for account, count in
                         sorted(flags_per_account.items(), key=lambda entry: (-entry[1], entry[0]))
                         [:TOP_ACCOUNTS]],
-        "flaggedTransactions": [{
-            "transactionId": item["transactionId"],
-            "time": iso(int(item["timestamp"])),
-            "accountId": shown(item["accountId"]),
-            "amount": item["amount"],
-            "currency": item["currency"],
-            "merchantId": item["merchantId"],
-            "merchantCategory": item["merchantCategory"],
-            "country": item["country"],
-            "score": int(item[FRAUD_SCORE]),
-            "reasons": list(item.get(FRAUD_REASONS, [])),
-            "analyzedAt": item.get(ANALYZED_AT),
-            "label": item.get(LABEL),
-        } for item in flagged],
+        "flaggedTransactions": [_row(item, shown) | {"label": item.get(LABEL)}
+                                for item in flagged],
+        "missedFrauds": {
+            "count": len(missed),
+            "awaitingVerdict": sum(item.get(FRAUD_STATUS) == PENDING for item in labelled_frauds),
+            "transactions": [_row(item, shown) | {"labelSource": item.get(LABEL_SOURCE),
+                                                  "labelledAt": item.get(LABELLED_AT)}
+                             for item in missed],
+        },
     }

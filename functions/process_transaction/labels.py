@@ -6,6 +6,11 @@ the transaction's day for its account and merchant (``common.entity_days``): FRA
 takes one fraud count away and adds one genuine count. A concurrent label that got in first
 fails the condition, nothing is written, and the label is judged again against what it
 stored, so retries and races keep the counts exact.
+
+The same update sets ``labelledFraudDay`` when the label is FRAUD and removes it otherwise,
+which puts the transaction in (or takes it out of) the sparse ``byLabelledFraudDay`` index the
+report reads the missed frauds from. It depends on the label only, never on the verdict, so a
+label that lands before detect-fraud's verdict is indexed all the same.
 """
 
 from collections.abc import Mapping
@@ -13,7 +18,9 @@ from typing import Any
 
 from common import entity_days
 from common.clock import iso_now
+from common.data_model import LABELLED_FRAUD_DAY
 from common.transaction import (
+    FRAUD,
     LABEL,
     LABEL_NOTE,
     LABEL_SOURCE,
@@ -44,13 +51,20 @@ def actions(transactions_table: str, features_table: str, stored: Mapping[str, A
     update, and the entity-days' counts when the label changed and the day is still kept (a
     day past its expiry may be gone: counting into it would start it again from nothing)."""
     previous = stored.get(LABEL)
-    set_names = [name for name in (LABEL, LABEL_SOURCE, LABEL_NOTE, LABELLED_AT) if name in item]
-    names = {f"#s{i}": name for i, name in enumerate(set_names)}
-    values = {f":s{i}": to_value(item[name]) for i, name in enumerate(set_names)}
-    expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(set_names)))
-    if LABEL_NOTE not in item:
-        expression += " REMOVE #note"
-        names["#note"] = LABEL_NOTE
+    day = entity_days.day_of(stored)
+    assignments = {name: item[name] for name in (LABEL, LABEL_SOURCE, LABEL_NOTE, LABELLED_AT)
+                   if name in item}
+    removed = [] if LABEL_NOTE in item else [LABEL_NOTE]
+    if item[LABEL] == FRAUD:
+        assignments[LABELLED_FRAUD_DAY.name] = day
+    else:
+        removed.append(LABELLED_FRAUD_DAY.name)
+    names = {f"#s{i}": name for i, name in enumerate(assignments)}
+    values = {f":s{i}": to_value(value) for i, value in enumerate(assignments.values())}
+    expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(assignments)))
+    if removed:
+        names |= {f"#r{i}": name for i, name in enumerate(removed)}
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removed)))
     names |= {"#id": "transactionId", "#label": LABEL}
     if previous is None:
         condition = "attribute_exists(#id) AND attribute_not_exists(#label)"
@@ -66,7 +80,6 @@ def actions(transactions_table: str, features_table: str, stored: Mapping[str, A
         "ExpressionAttributeValues": values,
     }}
     counters = entity_days.label_counters(previous, item[LABEL])
-    day = entity_days.day_of(stored)
     if not counters or entity_days.expires_at(day) <= now_seconds:
         return [update]
     return [update] + [entity_days.update_action(features_table, entity, day, counters)

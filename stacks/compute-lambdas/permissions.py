@@ -137,6 +137,8 @@ def function_grants(
             Grant("ReadDailyAggregates", ("dynamodb:Query",), (stats_table,)),
             Grant("ReadFlaggedTransactions", ("dynamodb:Query",),
                   (index(DataOutputs.BY_FLAGGED_DAY_INDEX_NAME),)),
+            Grant("ReadLabelledFrauds", ("dynamodb:Query",),
+                  (index(DataOutputs.BY_LABELLED_FRAUD_DAY_INDEX_NAME),)),
             Grant("WriteReports", ("s3:PutObject",),
                   (pulumi.Output.concat(data[DataOutputs.REPORTS_BUCKET_ARN], "/reports/*"),)),
             # Decrypt: the tables; GenerateDataKey: the SSE-KMS report objects.

@@ -7,7 +7,7 @@ names and ARNs it exports (shared.outputs.DataOutputs).
 
 import pulumi
 import pulumi_aws as aws
-from common.data_model import BY_ACCOUNT, BY_FLAGGED_DAY
+from common.data_model import BY_ACCOUNT, BY_FLAGGED_DAY, BY_LABELLED_FRAUD_DAY
 from encryption import (
     KeyPolicyScope,
     ProjectKey,
@@ -94,6 +94,7 @@ pulumi.export(DataOutputs.TRANSACTIONS_TABLE_ARN, transactions.arn)
 pulumi.export(DataOutputs.TRANSACTIONS_STREAM_ARN, transactions.stream_arn)
 pulumi.export(DataOutputs.BY_ACCOUNT_INDEX_NAME, BY_ACCOUNT.name)
 pulumi.export(DataOutputs.BY_FLAGGED_DAY_INDEX_NAME, BY_FLAGGED_DAY.name)
+pulumi.export(DataOutputs.BY_LABELLED_FRAUD_DAY_INDEX_NAME, BY_LABELLED_FRAUD_DAY.name)
 pulumi.export(DataOutputs.STATS_TABLE_NAME, stats.name)
 pulumi.export(DataOutputs.STATS_TABLE_ARN, stats.arn)
 pulumi.export(DataOutputs.FEATURES_TABLE_NAME, features.name)

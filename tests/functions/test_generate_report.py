@@ -9,18 +9,20 @@ from decimal import Decimal
 
 import pytest
 from common import json_codec
+from common.clock import iso
 from common.environment import REFERENCE_CURRENCY, REPORT_ACCOUNT_IDS, RULE_OVERRIDES
 from common.privacy import mask_account
 from common.rules import RuleConfig, as_overrides
 from common.scoring import REASON_CODES
 from common.stats import StatsDelta, shard_for, stats_key, update_action
 from common.transaction import to_item
-from generate_report.html import axis_ticks
-from generate_report.report import InvalidReportRequest, report_day, report_keys
+from generate_report.html import axis_ticks, render_html
+from generate_report.report import InvalidReportRequest, build_report, report_day, report_keys
 
 from shared.outputs import DataOutputs
 from tests.functions.aws_calls import AwsCalls
 from tests.functions.conftest import empty_data_layer, handler, lambda_context, started_with
+from tests.functions.events import api_event
 from tests.functions.pipeline import DAY, analyse, store
 
 DAY_START = 1_714_521_600_000  # 2024-05-01T00:00:00Z
@@ -62,9 +64,15 @@ def generated_day():
     return items, labels
 
 
-# What analysts and chargebacks said of some of the day's transactions.
-LABELS = {**{f"fraud-{n:03d}": "FRAUD" for n in range(5)}, "fraud-005": "GENUINE",
-          "reg-00001": "GENUINE"}
+# What analysts and chargebacks said of some of the day's transactions, in order, through
+# PUT /transactions/{id}/label: reg-00002 is a fraud the rules missed (CLEAR), reg-00004 too,
+# labelled before its verdict; reg-00003 was labelled FRAUD, then GENUINE.
+LABELS_BEFORE_VERDICTS = [("reg-00004", "FRAUD")]
+LABELS_AFTER_VERDICTS = [*((f"fraud-{n:03d}", "FRAUD") for n in range(5)),
+                         ("fraud-005", "GENUINE"), ("reg-00001", "GENUINE"),
+                         ("reg-00002", "FRAUD"), ("reg-00003", "FRAUD"), ("reg-00003", "GENUINE")]
+LABELS = dict(LABELS_BEFORE_VERDICTS + LABELS_AFTER_VERDICTS)  # the labels that stay
+MISSED = ["reg-00002", "reg-00004"]  # CLEAR, labelled FRAUD, by time
 WEIGHTS = {"HIGH_AMOUNT": 60, "HIGH_RISK_MCC": 25}  # the default weights of the rules used
 
 
@@ -108,6 +116,15 @@ def generate(report_app, context, day=DAY):
     return report_app.lambda_handler({"day": day}, context)
 
 
+def _label(process_app, context, labels):
+    for transaction_id, label in labels:
+        response = process_app.lambda_handler(api_event(
+            "PUT", f"/transactions/{transaction_id}/label",
+            json_codec.dumps({"label": label, "source": "CHARGEBACK"}),
+            path_parameters={"id": transaction_id}, resource="/transactions/{id}/label"), context)
+        assert response["statusCode"] == 200, response["body"]
+
+
 @dataclass
 class Generated:
     """A generated day run through detect-fraud, then its report generated twice."""
@@ -126,21 +143,16 @@ def generated(handlers, data_layer, session):
     """Built once for the module: moto makes the 170-transaction pipeline run take seconds."""
     empty_data_layer(session, data_layer)
     detect_app, report_app = handler(handlers, "detect_fraud"), handler(handlers, "generate_report")
+    process_app = handler(handlers, "process_transaction")
     context = lambda_context()
     items, labels = generated_day()
     store(session, data_layer, items)
+    _label(process_app, context, LABELS_BEFORE_VERDICTS)
     ordered = sorted(items, key=lambda i: i["timestamp"])
     for start in range(0, len(ordered), 100):
         assert analyse(detect_app, context, ordered[start:start + 100],
                        first_sequence=10_000 + start) == []
-    for transaction_id, label in LABELS.items():  # as PUT .../label leaves them
-        session.client("dynamodb").update_item(
-            TableName=data_layer[DataOutputs.TRANSACTIONS_TABLE_NAME],
-            Key={"transactionId": {"S": transaction_id},
-                 "timestamp": {"N": str(next(i["timestamp"] for i in items
-                                             if i["transactionId"] == transaction_id))}},
-            UpdateExpression="SET label = :label",
-            ExpressionAttributeValues={":label": {"S": label}})
+    _label(process_app, context, LABELS_AFTER_VERDICTS)
     put_requests, summaries, bodies = [], [], []
     report_app.s3.meta.events.register("before-parameter-build.s3.PutObject",
                                        lambda params, **_: put_requests.append(params),
@@ -182,13 +194,44 @@ def test_the_report_of_a_generated_day_equals_ground_truth(generated):
 
 def test_alert_quality_counts_the_labels_of_the_flagged(generated):
     report = json_codec.loads(generated.objects["jsonKey"]["Body"])
-    # 5 of the 9 flagged labelled FRAUD, 1 GENUINE, 1 clear transaction labelled (not counted).
+    # 5 of the 9 flagged labelled FRAUD, 1 GENUINE; of the clear ones, 2 labelled FRAUD (missed)
+    # and 2 GENUINE (one of them FRAUD before), which no figure counts.
     assert report["alertQuality"] == {"labelledFraud": 5, "labelledGenuine": 1,
-                                      "unlabelled": 3, "precisionPercent": Decimal("83.33")}
+                                      "unlabelled": 3, "precisionPercent": Decimal("83.33"),
+                                      "missedFraud": 2, "recallPercent": Decimal("71.43")}
     assert {t["transactionId"]: t["label"] for t in report["flaggedTransactions"]
             if t["label"]} == {k: v for k, v in LABELS.items() if k.startswith("fraud-")}
+    assert not {row["transactionId"] for row in report["missedFrauds"]["transactions"]} & {
+        t["transactionId"] for t in report["flaggedTransactions"]}
     html = generated.objects["htmlKey"]["Body"].decode()
     assert "precision 83.33 % of the labelled ones" in html
+    assert "71.43 % of the labelled frauds were flagged" in html
+
+
+def test_the_labelled_frauds_the_rules_missed_are_listed(generated):
+    """CLEAR and labelled FRAUD: listed, the one labelled before its verdict too; labelled
+    GENUINE, or FRAUD then GENUINE: not; flagged and labelled FRAUD: in alert quality only."""
+    report = json_codec.loads(generated.objects["jsonKey"]["Body"])
+    missed = report["missedFrauds"]
+    assert (missed["count"], missed["awaitingVerdict"]) == (2, 0)
+    assert [row["transactionId"] for row in missed["transactions"]] == MISSED
+    by_id = {item["transactionId"]: item for item in generated.items}
+    first = missed["transactions"][0]
+    source = by_id["reg-00002"]
+    assert first == {
+        "transactionId": "reg-00002", "time": iso(source["timestamp"]),
+        "accountId": mask_account(source["accountId"]), "amount": source["amount"],
+        "currency": source["currency"], "merchantId": source["merchantId"],
+        "merchantCategory": source["merchantCategory"], "country": "DE", "score": 0,
+        "reasons": [], "analyzedAt": first["analyzedAt"], "labelSource": "CHARGEBACK",
+        "labelledAt": first["labelledAt"]}
+    assert first["analyzedAt"] < first["labelledAt"]
+    assert generated.summaries[0]["missedFrauds"] == 2
+    html = generated.objects["htmlKey"]["Body"].decode()
+    section = html[html.index('<h2 id="missed">Labelled frauds the rules missed</h2>'):
+                   html.index('<h2 id="hourly">')]
+    assert re.findall(r"reg-\d{5}", section) == MISSED
+    assert source["accountId"] not in section
 
 
 def test_rule_hits_are_counted_among_flagged_and_among_all(generated):
@@ -387,8 +430,9 @@ def test_a_malformed_day_is_a_clear_error(report_app, context, bad):
 
 # ---- calls do not grow with traffic ----
 
-def _write_day(session, outputs, count, first, flagged):
-    """``count`` more transactions of DAY as the pipeline leaves them: analysed items, stats."""
+def _write_day(session, outputs, count, first, flagged, missed=frozenset()):
+    """``count`` more transactions of DAY as the pipeline and the label route leave them:
+    analysed items, stats, the ``missed`` ones CLEAR and labelled FRAUD."""
     dynamodb = session.client("dynamodb")
     table = outputs[DataOutputs.TRANSACTIONS_TABLE_NAME]
     deltas = defaultdict(StatsDelta)
@@ -403,6 +447,9 @@ def _write_day(session, outputs, count, first, flagged):
             item |= {"fraudStatus": "SUSPICIOUS", "fraudScore": 60,
                      "fraudReasons": ["HIGH_AMOUNT"], "flaggedDay": DAY,
                      "amount": Decimal("20000.00")}
+        if n in missed:
+            item |= {"label": "FRAUD", "labelSource": "CHARGEBACK", "labelledFraudDay": DAY,
+                     "labelledAt": "2024-05-20T09:00:00.000Z"}
         deltas[stats_key(item["timestamp"], shard_for(str(n // 100)))].add(
             item["currency"], item["amount"], n in flagged, item["fraudReasons"])
         requests.append({"PutRequest": {"Item": to_item(item)}})
@@ -415,12 +462,29 @@ def _write_day(session, outputs, count, first, flagged):
 def test_the_report_makes_the_same_calls_for_1000_and_10000_transactions(
         report_app, context, session, outputs):
     flagged = set(range(0, 1000, 40))  # the same 25 flagged transactions in both days
-    _write_day(session, outputs, 1000, 0, flagged)
+    missed = set(range(7, 1000, 100))  # and the same 10 labelled frauds the rules missed
+    _write_day(session, outputs, 1000, 0, flagged, missed)
     with AwsCalls(report_app.dynamodb, report_app.s3) as small:
         assert generate(report_app, context)["transactions"] == 1000
     _write_day(session, outputs, 9000, 1000, flagged)
     with AwsCalls(report_app.dynamodb, report_app.s3) as large:
         summary = generate(report_app, context)
-    assert (summary["transactions"], summary["flagged"]) == (10_000, 25)
+    assert (summary["transactions"], summary["flagged"], summary["missedFrauds"]) == (
+        10_000, 25, 10)
     assert large.counts == small.counts
-    assert dict(large.counts) == {"DynamoDB.Query": 2, "S3.PutObject": 2}
+    assert dict(large.counts) == {"DynamoDB.Query": 3, "S3.PutObject": 2}
+
+
+def test_a_labelled_fraud_still_awaiting_its_verdict_is_neither_missed_nor_caught():
+    pending = {"transactionId": "t-1", "timestamp": DAY_START, "accountId": "acct-1",
+               "amount": Decimal("9.99"), "currency": "EUR", "merchantId": "shop",
+               "merchantCategory": "5411", "country": "DE", "fraudStatus": "PENDING"}
+    clear = pending | {"transactionId": "t-2", "fraudStatus": "CLEAR", "fraudScore": 0}
+    report = build_report(DAY, [], [], [pending, clear], rules=RuleConfig(),
+                          reference_currency="EUR", account_ids="masked",
+                          generated_at="2024-05-02T01:00:00.000Z")
+    assert (report["missedFrauds"]["count"], report["missedFrauds"]["awaitingVerdict"]) == (1, 1)
+    assert [row["transactionId"] for row in report["missedFrauds"]["transactions"]] == ["t-2"]
+    assert (report["alertQuality"]["missedFraud"],
+            report["alertQuality"]["recallPercent"]) == (1, Decimal("0.00"))
+    assert "1 more labelled FRAUD still awaiting their verdict" in render_html(report)

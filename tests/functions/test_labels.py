@@ -219,3 +219,16 @@ def test_concurrent_labels_keep_the_counts_exact(environment, process_app, sessi
         final = stored(session, outputs)["txn-00001"]["label"]
         expected = (1, 0) if final == "FRAUD" else (0, 1)
         assert labelled_counts(session, outputs) == counted(recent, *expected), round_number
+
+
+def test_a_fraud_label_puts_the_transaction_in_the_labelled_fraud_index_until_relabelled(
+        process_app, context, session, outputs, recent):
+    """The report's missed frauds come from this index: FRAUD sets the transaction's day,
+    GENUINE removes it; neither answer shows it (an internal attribute)."""
+    status, body = put_label(process_app, context, "txn-00001", FRAUD)
+    assert status == 200
+    assert stored(session, outputs)["txn-00001"]["labelledFraudDay"] == utc_day(RECENT)
+    assert "labelledFraudDay" not in body
+    assert put_label(process_app, context, "txn-00001", GENUINE)[0] == 200
+    assert "labelledFraudDay" not in stored(session, outputs)["txn-00001"]
+    assert "labelNote" not in stored(session, outputs)["txn-00001"]  # both removed at once

@@ -103,6 +103,8 @@ def expected_permissions(function_id: str, data: dict, network: dict,
         "generate-report": {
             ("dynamodb:Query", stats),
             ("dynamodb:Query", f"{table}/index/{data[DataOutputs.BY_FLAGGED_DAY_INDEX_NAME]}"),
+            ("dynamodb:Query",
+             f"{table}/index/{data[DataOutputs.BY_LABELLED_FRAUD_DAY_INDEX_NAME]}"),
             ("s3:PutObject", f"{data[DataOutputs.REPORTS_BUCKET_ARN]}/reports/*"),
             ("kms:Decrypt", key), ("kms:GenerateDataKey", key)},
     }

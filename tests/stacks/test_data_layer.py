@@ -186,14 +186,14 @@ def test_transactions_table_keys_are_the_specs(data, suffix):
     attributes = {a["name"]: a["type"] for a in table.inputs["attributes"]}
     assert (table.inputs["hashKey"], table.inputs["rangeKey"]) == ("transactionId", "timestamp")
     assert attributes == {"transactionId": "S", "timestamp": "N", "accountId": "S",
-                          "flaggedDay": "S"}
+                          "flaggedDay": "S", "labelledFraudDay": "S"}
 
 
 def test_transactions_table_indexes_and_their_projections(data, suffix):
     table = _named(data, TABLE, f"dynamodb-transactions-{suffix}")
     indexes = {index["name"]: index for index in table.inputs["globalSecondaryIndexes"]}
     assert set(indexes) == {index.name for index in TRANSACTIONS.indexes} == {
-        "byAccount", "byFlaggedDay"}
+        "byAccount", "byFlaggedDay", "byLabelledFraudDay"}
     for index in TRANSACTIONS.indexes:
         given = indexes[index.name]
         assert given["keySchemas"] == [
@@ -206,6 +206,10 @@ def test_transactions_table_indexes_and_their_projections(data, suffix):
         "accountId", "timestamp"]
     assert [k["attributeName"] for k in indexes["byFlaggedDay"]["keySchemas"]] == [
         "flaggedDay", "timestamp"]
+    assert [k["attributeName"] for k in indexes["byLabelledFraudDay"]["keySchemas"]] == [
+        "labelledFraudDay", "timestamp"]
+    # The report tells missed from caught frauds by the verdict the index carries.
+    assert "fraudStatus" in indexes["byLabelledFraudDay"]["nonKeyAttributes"]
     # The rules read amount and country of the account's history from the index alone.
     assert {"amount", "country"} <= set(indexes["byAccount"]["nonKeyAttributes"])
 
@@ -574,6 +578,7 @@ def test_exports_match_the_resources(data, suffix, settings):
         DataOutputs.TRANSACTIONS_STREAM_ARN: transactions.state["streamArn"],
         DataOutputs.BY_ACCOUNT_INDEX_NAME: "byAccount",
         DataOutputs.BY_FLAGGED_DAY_INDEX_NAME: "byFlaggedDay",
+        DataOutputs.BY_LABELLED_FRAUD_DAY_INDEX_NAME: "byLabelledFraudDay",
         DataOutputs.STATS_TABLE_NAME: stats.state["name"],
         DataOutputs.STATS_TABLE_ARN: stats.state["arn"],
         DataOutputs.FEATURES_TABLE_NAME: features.state["name"],
