@@ -12,7 +12,7 @@
 5. build the report of each day the workload covers, and save it locally;
 6. check that it all adds up (each response as expected, each verdict the one the rules give
    on the account's history, each alert notified once, the report's totals, its alert
-   precision equal to the demo's own), print the
+   precision and recall equal to the demo's own), print the
    figures, and exit non-zero, saying what does not add up, if anything does not.
 """
 
@@ -21,7 +21,7 @@ import shutil
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,7 +49,7 @@ from common.transaction import (
 
 from local_mode.console import counted, shown
 from local_mode.environment import use_emulator
-from local_mode.figures import detection, percentile, ratio
+from local_mode.figures import Detection, detection, percentile, ratio
 from local_mode.outbox import DIGESTS_DIR, alert_count, read_digests
 from local_mode.process import LocalModeError, LocalModeProcess
 from local_mode.report import REPORTS_DIR, SavedReport, build_report
@@ -176,14 +176,29 @@ def label_ground_truth(workload: Workload, stored: dict[str, dict[str, Any]],
     return dict(sent), problems
 
 
-def report_precision(reports: list[SavedReport]) -> float | None:
-    """The alert precision the reports give: labelled fraud among the labelled flagged."""
-    fraud = genuine = 0
+def _quality_sums(reports: list[SavedReport]) -> Counter[str]:
+    """The reports' alert-quality counts, summed over the days."""
+    sums: Counter[str] = Counter()
     for report in reports:
         quality = json_codec.loads(report.json.read_text(encoding="utf-8"))["alertQuality"]
-        fraud += quality["labelledFraud"]
-        genuine += quality["labelledGenuine"]
-    return fraud / (fraud + genuine) if fraud + genuine else None
+        sums.update({key: quality[key] for key in ("labelledFraud", "labelledGenuine",
+                                                   "missedFraud")})
+    return sums
+
+
+def report_precision(reports: list[SavedReport]) -> float | None:
+    """The alert precision the reports give: labelled fraud among the labelled flagged."""
+    sums = _quality_sums(reports)
+    labelled = sums["labelledFraud"] + sums["labelledGenuine"]
+    return sums["labelledFraud"] / labelled if labelled else None
+
+
+def report_recall(reports: list[SavedReport]) -> float | None:
+    """The recall the reports give: the labelled frauds flagged, among all labelled frauds
+    (flagged, or the CLEAR ones the reports list as missed)."""
+    sums = _quality_sums(reports)
+    frauds = sums["labelledFraud"] + sums["missedFraud"]
+    return sums["labelledFraud"] / frauds if frauds else None
 
 
 @dataclass
@@ -269,11 +284,20 @@ def expected_verdicts(workload: Workload) -> dict[str, tuple[str, list[str]]]:
     return expected
 
 
-def demo_precision(workload: Workload, stored: dict[str, dict[str, Any]]) -> float | None:
-    """The demo's own precision: fraud among the flagged, by the ground truth."""
+def _demo_detection(workload: Workload, stored: dict[str, dict[str, Any]]) -> Detection:
     return detection((transaction.fraud,
                       stored.get(transaction.id, {}).get(FRAUD_STATUS) == SUSPICIOUS)
-                     for transaction in workload.transactions).precision
+                     for transaction in workload.transactions)
+
+
+def demo_precision(workload: Workload, stored: dict[str, dict[str, Any]]) -> float | None:
+    """The demo's own precision: fraud among the flagged, by the ground truth."""
+    return _demo_detection(workload, stored).precision
+
+
+def demo_recall(workload: Workload, stored: dict[str, dict[str, Any]]) -> float | None:
+    """The demo's own recall: the frauds flagged, among all frauds, by the ground truth."""
+    return _demo_detection(workload, stored).recall
 
 
 def check(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, Any]],
@@ -284,6 +308,10 @@ def check(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, Any]
     if reported != own:
         problems.append(f"the reports' alert precision is {ratio(reported)}, the demo's own "
                         f"{ratio(own)} (every flagged transaction is labelled)")
+    reported, own = report_recall(reports), demo_recall(workload, stored)
+    if reported != own:
+        problems.append(f"the reports' recall is {ratio(reported)}, the demo's own "
+                        f"{ratio(own)} (every fraud is labelled)")
     for result in sent:
         if result.status != result.request.expected_status:
             problems.append(f"{describe(result.request)}: expected HTTP "
@@ -348,6 +376,8 @@ def figures(workload: Workload, sent: list[Sent], stored: dict[str, dict[str, An
          f"{labels.get(GENUINE, 0)} GENUINE (analysts, of the flagged)")
     show(f"  alert precision    report {ratio(report_precision(reports))} · "
          f"demo {ratio(demo_precision(workload, stored))}")
+    show(f"  recall (labelled)  report {ratio(report_recall(reports))} · "
+         f"demo {ratio(demo_recall(workload, stored))}")
     show("\n  Detection against the ground-truth labels")
     show(f"  {'scenario':<17}{'label':<7}{'txns':>6}{'flagged':>9}{'TP':>5}{'FP':>5}{'FN':>5}"
          f"{'precision':>11}{'recall':>8}{'F1':>6}")
@@ -417,6 +447,6 @@ def run_demo(*, transactions: int, seed: int, outbox: Path) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     print("\nEverything adds up: every accepted transaction analysed with the verdict its "
-          "history gives, every flagged one notified once, the report's totals and alert "
-          "precision equal.")
+          "history gives, every flagged one notified once, the report's totals, alert "
+          "precision and recall equal.")
     return 0

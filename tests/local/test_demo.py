@@ -39,6 +39,10 @@ def test_the_demo_adds_up_again_in_the_outbox_of_an_earlier_run(runs, outbox):
         precision = re.search(r"alert precision +report (\S+) · demo (\S+)", run.stdout)
         assert precision, run.stdout
         assert precision.group(1) == precision.group(2) != "—"
+        # And the frauds the report lists as missed give it the demo's own recall.
+        recall = re.search(r"recall \(labelled\) +report (\S+) · demo (\S+)", run.stdout)
+        assert recall, run.stdout
+        assert recall.group(1) == recall.group(2) != "—"
     # The second run counted only its own digests: as many as it says it sent, no more.
     sent = re.search(r"digests sent +(\d+) \((\d+) alerts?\)", runs[1].stdout)
     assert sent, runs[1].stdout
