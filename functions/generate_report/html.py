@@ -133,14 +133,15 @@ def render_html(report: dict[str, Any]) -> str:
         + _cell(format_amount(item["amount"], item["currency"]), "number")
         + _cell(item["merchantId"], "id") + _cell(item["merchantCategory"], "keep")
         + _cell(item["country"], "keep") + _cell(item["score"], "number")
-        + _cell(", ".join(item["reasons"])) + _cell(item["labelSource"] or "", "keep")
+        + _cell(", ".join(item["reasons"]) or "none") + _cell(item["labelSource"] or "", "keep")
         + _cell(item["labelledAt"] or "", "keep") + "</tr>"
         for item in missed_frauds["transactions"])
     awaiting = (f' {missed_frauds["awaitingVerdict"]:,} more labelled FRAUD still awaiting their '
                 "verdict." if missed_frauds["awaitingVerdict"] else "")
     quality = report["alertQuality"]
     precision = ("no flagged transaction labelled yet" if quality["precisionPercent"] is None
-                 else f'{escape(str(quality["precisionPercent"]))} % of the labelled ones')
+                 else f'{escape(str(quality["precisionPercent"]))} % of the labelled flagged '
+                      "transactions are fraud")
     recall = ("no transaction labelled fraud yet" if quality["recallPercent"] is None
               else f'{escape(str(quality["recallPercent"]))} % of the labelled frauds were '
                    "flagged")
@@ -162,11 +163,11 @@ def render_html(report: dict[str, Any]) -> str:
 <div class="figure">Flagged rate<strong>{escape(str(totals["flaggedRatePercent"]))} %</strong></div>
 </div>
 <h2 id="quality">Alert quality</h2>
-<p class="note">Of the flagged transactions, as labelled so far (PUT /transactions/{{id}}/label):
-precision {precision}. Recall so far, among labelled frauds only (caught / (caught + missed);
-frauds nobody labelled are not counted): {recall}.</p>
-<table><tr><th class="number">Labelled fraud</th><th class="number">Labelled genuine</th>
-<th class="number">Unlabelled</th><th class="number">Labelled fraud, missed</th></tr><tr>
+<p class="note">As labelled so far (PUT /transactions/{{id}}/label). Precision: {precision}.
+Recall, among labelled frauds only (frauds nobody labelled are not counted): {recall}.</p>
+<table><tr><th class="number">Flagged, labelled fraud</th>
+<th class="number">Flagged, labelled genuine</th><th class="number">Flagged, unlabelled</th>
+<th class="number">Not flagged, labelled fraud (missed)</th></tr><tr>
 {_cell(quality["labelledFraud"], "number")}{_cell(quality["labelledGenuine"], "number")}
 {_cell(quality["unlabelled"], "number")}{_cell(quality["missedFraud"], "number")}</tr></table>
 <h2 id="missed">Labelled frauds the rules missed</h2>

@@ -204,7 +204,7 @@ def test_alert_quality_counts_the_labels_of_the_flagged(generated):
     assert not {row["transactionId"] for row in report["missedFrauds"]["transactions"]} & {
         t["transactionId"] for t in report["flaggedTransactions"]}
     html = generated.objects["htmlKey"]["Body"].decode()
-    assert "precision 83.33 % of the labelled ones" in html
+    assert "Precision: 83.33 % of the labelled flagged transactions are fraud." in html
     assert "71.43 % of the labelled frauds were flagged" in html
 
 
