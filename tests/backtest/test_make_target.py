@@ -6,10 +6,15 @@ import subprocess
 from tests.harness.pulumi_mocks import REPO_ROOT
 
 
-def _planned(tmp_path, *variables: str) -> str:
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", "backtest", f"BACKTEST_DIR={tmp_path}",
-         *variables], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+def _make(tmp_path, target: str, *variables: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-n", target, f"BACKTEST_DIR={tmp_path}", *variables],
+        cwd=REPO_ROOT, capture_output=True, text=True)
+
+
+def _planned(tmp_path, *variables: str, target: str = "backtest") -> str:
+    result = _make(tmp_path, target, *variables)
+    assert result.returncode == 0, result.stderr
     return result.stdout
 
 
@@ -40,3 +45,34 @@ def test_an_older_dataset_than_the_generator_is_made_again(tmp_path):
     older = generator.stat().st_mtime - 60
     os.utime(data, (older, older))
     assert "backtest generate" in _planned(tmp_path)
+
+
+def test_each_later_week_trains_on_its_own_shifted_week_then_replays_three_scorers(tmp_path):
+    data = tmp_path / "handbook-183days-seed0.csv"
+    data.write_text("cached", encoding="utf-8")
+    planned = _planned(tmp_path, "BACKTEST_WEEKS=2018-08-15 2018-09-05", target="backtest-weeks")
+    run = f"-m backtest run --data {data}"
+    assert "backtest generate" not in planned
+    for start, train_from, train_to, last in (("2018-08-15", "2018-08-01", "2018-08-07",
+                                                "2018-08-21"),
+                                               ("2018-09-05", "2018-08-22", "2018-08-28",
+                                                "2018-09-11")):
+        model = tmp_path / f"model-{start}.json"
+        assert (f"-m backtest train --data {data} --from {train_from} --to {train_to} "
+                f"--label-delay-days 7 --model {model}") in planned
+        week = f"{run} --from {start} --to {last} --label-delay-days 7"
+        assert (f"{week} --model {model}  "
+                f"--scores {tmp_path}/scores-{start}-retrained.csv") in planned
+        assert (f"{week} --model functions/detect_fraud/model.json  "
+                f"--scores {tmp_path}/scores-{start}-shipped.csv") in planned
+        assert f"{week}  --scores {tmp_path}/scores-{start}-rules.csv" in planned
+    assert planned.count("backtest train") == 2
+    assert planned.count("backtest run") == 6
+
+
+def test_a_week_that_is_not_a_day_stops_before_anything_runs(tmp_path):
+    result = _make(tmp_path, "backtest-weeks", "BACKTEST_WEEKS=2018-08-15 2018-13-01")
+    assert result.returncode == 2
+    assert "BACKTEST_WEEKS: '2018-13-01' is not a day as YYYY-MM-DD" in result.stderr
+    assert "backtest generate" not in result.stdout
+    assert "backtest train" not in result.stdout
