@@ -29,10 +29,13 @@ _RATE = Decimal("0.0001")
 
 def entity_reasons(transaction: Mapping[str, Any], account_days: Sequence[EntityDay],
                    merchant_days: Sequence[EntityDay], label_delay_days: int,
-                   config: RuleConfig, rates: ExchangeRates = DEFAULT_RATES) -> tuple[Reason, ...]:
-    """The entity rules that fire on ``transaction``, given its entities' days known now."""
-    features = dict(zip(FEATURE_NAMES, feature_vector(
-        transaction, account_days, merchant_days, label_delay_days, rates), strict=True))
+                   config: RuleConfig, rates: ExchangeRates = DEFAULT_RATES,
+                   vector: Sequence[Decimal | int] | None = None) -> tuple[Reason, ...]:
+    """The entity rules that fire on ``transaction``, given its entities' days known now;
+    ``vector`` is its :func:`feature_vector` when the caller has it already (the model's)."""
+    if vector is None:
+        vector = feature_vector(transaction, account_days, merchant_days, label_delay_days, rates)
+    features = dict(zip(FEATURE_NAMES, vector, strict=True))
     reasons = (_merchant_risk(transaction, merchant_days, label_delay_days, config),
                _spend_deviation(features, config))
     return tuple(reason for reason in reasons if reason is not None)

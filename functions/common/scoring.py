@@ -95,7 +95,7 @@ def score(transaction: Transaction, history: Iterable[Transaction],
                     if reason.code in RULE_CODES and reason.weight < config.suspicious_score
                     else reason for reason in verdict.reasons)
     reasons += entity_reasons(transaction, model.account_days, model.merchant_days,
-                              forest.label_delay_days, config, rates)
+                              forest.label_delay_days, config, rates, vector)
     model_reason = _model_reason(forest, vector, config)
     if model_reason is not None:
         reasons += (model_reason,)
