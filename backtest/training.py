@@ -1,8 +1,9 @@
 """``python -m backtest train``: fit a random forest on a replay's features, export it as JSON.
 
 The features of each transaction of the training window are those the replay's scorer would
-read (``backtest.entity_scorer``), labels arriving after the delay as they would live; the
-target is the transaction's own label. scikit-learn trains (``pip install -e '.[train]'``,
+read (``backtest.entity_scorer``), labels arriving after the delay as they would live, of them
+``common.features.MODEL_FEATURES`` (amounts only relative to the account's and the merchant's
+own); the target is the transaction's own label. scikit-learn trains (``pip install -e '.[train]'``,
 ``make train``); the artifact is plain JSON that ``common.model`` serves without it. Seeds are
 fixed, so one dataset and window give one artifact.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common.features import FEATURE_NAMES
+from common.features import FEATURE_NAMES, MODEL_FEATURES
 from common.model import FORMAT, LEAF
 from common.rules import RuleConfig
 
@@ -33,12 +34,14 @@ class TrainingError(ValueError):
 
 def training_set(dataset: Dataset, window: Window, label_delay_days: int,
                  progress: Callable[[int, int], None]) -> tuple[np.ndarray, np.ndarray]:
-    """The window's feature vectors and fraud labels."""
+    """The window's vectors of :data:`MODEL_FEATURES` (in that order) and fraud labels."""
     rules = RuleConfig()
     recorder = FeatureRecorder(rules, label_delay_days)
     replayed = replay(dataset, rules, window, label_delay_days, scorer=recorder,
                       progress=progress)
-    return np.array(recorder.vectors, dtype=np.float64), dataset.fraud[replayed.rows]
+    columns = [FEATURE_NAMES.index(name) for name in MODEL_FEATURES]
+    vectors = np.array(recorder.vectors, dtype=np.float64).reshape(-1, len(FEATURE_NAMES))
+    return vectors[:, columns], dataset.fraud[replayed.rows]
 
 
 def _tree(estimator: Any) -> dict[str, list]:
@@ -55,7 +58,8 @@ def _tree(estimator: Any) -> dict[str, list]:
 
 def train(vectors: np.ndarray, frauds: np.ndarray, label_delay_days: int,
           trees: int = TREES, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
-    """The artifact of a forest fitted on ``vectors`` and ``frauds``."""
+    """The artifact of a forest fitted on ``vectors`` (of :data:`MODEL_FEATURES`) and
+    ``frauds``."""
     try:
         from sklearn.ensemble import RandomForestClassifier
     except ImportError:
@@ -67,7 +71,7 @@ def train(vectors: np.ndarray, frauds: np.ndarray, label_delay_days: int,
                                     min_samples_leaf=MIN_LEAF, random_state=SEED, n_jobs=1)
     forest.fit(vectors, frauds)
     body = {"format": FORMAT, "labelDelayDays": label_delay_days,
-            "features": list(FEATURE_NAMES), "trees": [_tree(e) for e in forest.estimators_]}
+            "features": list(MODEL_FEATURES), "trees": [_tree(e) for e in forest.estimators_]}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
     return {"format": FORMAT, "modelVersion": f"forest-{digest}", **body}
 

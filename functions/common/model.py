@@ -10,13 +10,17 @@ probability less the forest's base rate.
 Artifact (``FORMAT``): ``{"format", "modelVersion", "labelDelayDays", "features": [names],
 "trees": [{"feature": [...], "threshold": [...], "left": [...], "right": [...],
 "value": [...]}]}``, one entry per node in each list; a leaf has ``left`` -1; a sample goes
-left when its feature is ≤ the threshold.
+left when its feature is ≤ the threshold. ``features`` names the features the artifact reads,
+in its order, each one of ``common.features.FEATURE_NAMES`` (the shipped one reads
+``MODEL_FEATURES``); a node's ``feature`` is a position in that list. The forest reads them
+from the full feature vector by name, so a new feature leaves an older artifact servable.
 """
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,23 +53,31 @@ class Prediction:
 class Forest:
     version: str
     label_delay_days: int
+    features: tuple[str, ...]  # the artifact's, in its order
     trees: tuple[Tree, ...]
 
+    @cached_property
+    def _positions(self) -> tuple[int, ...]:
+        """Each artifact feature's position in the full :data:`FEATURE_NAMES` vector."""
+        return tuple(FEATURE_NAMES.index(name) for name in self.features)
+
     def predict(self, vector: Sequence[Decimal | int]) -> Prediction:
-        """Features (``Decimal`` or ``int``) compare exactly with the float thresholds."""
-        contributions = [0.0] * len(FEATURE_NAMES)
+        """``vector`` is the full :data:`FEATURE_NAMES` one; its features (``Decimal`` or
+        ``int``) compare exactly with the float thresholds."""
+        read = [vector[position] for position in self._positions]
+        contributions = [0.0] * len(self.features)
         total = 0.0
         for tree in self.trees:
             node = 0
             while tree.left[node] != LEAF:
-                child = (tree.left[node] if vector[tree.feature[node]] <= tree.threshold[node]
+                child = (tree.left[node] if read[tree.feature[node]] <= tree.threshold[node]
                          else tree.right[node])
                 contributions[tree.feature[node]] += tree.value[child] - tree.value[node]
                 node = child
             total += tree.value[node]
         count = len(self.trees)
         return Prediction(total / count, {name: contribution / count for name, contribution
-                                          in zip(FEATURE_NAMES, contributions, strict=True)})
+                                          in zip(self.features, contributions, strict=True)})
 
 
 def _numbers(values: Any) -> tuple[float, ...]:
@@ -78,9 +90,16 @@ def forest_from_dict(artifact: dict[str, Any]) -> Forest:
     """Check and read an artifact; :class:`ModelError` when it is not one this code serves."""
     if not isinstance(artifact, dict) or artifact.get("format") != FORMAT:
         raise ModelError(f"not a {FORMAT} model artifact")
-    if tuple(artifact.get("features", ())) != FEATURE_NAMES:
-        raise ModelError("the artifact's features are not this code's "
-                         "(common.features.FEATURE_NAMES): retrain it")
+    features = artifact.get("features")
+    if (not isinstance(features, list) or not features
+            or not all(isinstance(name, str) for name in features)
+            or len(set(features)) != len(features)):
+        raise ModelError("malformed model artifact: its features are not a list of distinct "
+                         "names")
+    unknown = [name for name in features if name not in FEATURE_NAMES]
+    if unknown:
+        raise ModelError(f"the artifact reads features this code does not compute "
+                         f"({', '.join(unknown)}; common.features.FEATURE_NAMES): retrain it")
     try:
         trees = tuple(Tree(tuple(t["feature"]), _numbers(t["threshold"]),
                            tuple(t["left"]), tuple(t["right"]), _numbers(t["value"]))
@@ -91,7 +110,10 @@ def forest_from_dict(artifact: dict[str, Any]) -> Forest:
     if not trees or any(len({len(tree.feature), len(tree.threshold), len(tree.left),
                              len(tree.right), len(tree.value)}) != 1 for tree in trees):
         raise ModelError("malformed model artifact: a tree's node lists differ in length")
-    return Forest(version, delay, trees)
+    if any(not (isinstance(feature, int) and 0 <= feature < len(features))
+           for tree in trees for feature in tree.feature):
+        raise ModelError("malformed model artifact: a node's feature is not one of its features")
+    return Forest(version, delay, tuple(features), trees)
 
 
 def load_forest(path: Path) -> Forest:

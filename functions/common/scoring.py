@@ -124,7 +124,7 @@ def _model_reason(forest: Forest, vector: list[Decimal | int],
     weight = round(MAX_SCORE * prediction.probability)
     if weight < config.model_min_weight:
         return None
-    values = dict(zip(prediction.contributions, vector, strict=True))
+    values = dict(zip(FEATURE_NAMES, vector, strict=True))  # the forest reads some of them
     top = sorted(prediction.contributions.items(), key=lambda item: -abs(item[1]))[:TOP_FEATURES]
     moved = ", ".join(f"{name} {values[name]:.4g} ({contribution:+.2f})"
                       for name, contribution in top)

@@ -57,6 +57,8 @@ def test_features_count_the_windows_and_the_risk_only_once_labels_are_in():
     assert features["accountAmountOverMean7d"] == 2.0
     assert features["accountTransactions30d"] == 5.0
     assert features["merchantTransactions7d"] == 5.0  # 4 and this one
+    # the merchant's days hold no amounts here: its mean is this one's over the count
+    assert (features["merchantAmountOverMean1d"], features["merchantAmountOverMean7d"]) == (1, 5)
     assert features["merchantRisk1d"] == 0.5  # day 8: the first whose labels have all arrived
     assert features["merchantRisk30d"] == 0.5
     assert features["accountLabelledFrauds30d"] == 1.0
@@ -70,12 +72,32 @@ def test_the_forest_scores_and_says_which_features_moved_it():
     assert sum(prediction.contributions.values()) == pytest.approx(0.9 - 0.05)
 
 
+def test_an_artifact_reads_its_own_features_by_name_from_the_full_vector():
+    forest = forest_from_dict({
+        "format": FORMAT, "modelVersion": "forest-test", "labelDelayDays": 7,
+        "features": ["hour", "merchantRisk30d"],  # node feature 1: merchantRisk30d
+        "trees": [{"feature": [1, 0, 0], "threshold": [0.1, 0, 0], "left": [1, -1, -1],
+                   "right": [2, -1, -1], "value": [0.05, 0.0, 0.9]}]})
+    vector = [0.0] * len(FEATURE_NAMES)
+    vector[RISK] = 0.5
+    prediction = forest.predict(vector)
+    assert prediction.probability == 0.9
+    assert prediction.contributions == {"hour": 0.0, "merchantRisk30d": pytest.approx(0.85)}
+
+
+_TREE = {"feature": [0], "threshold": [0.0], "left": [-1], "right": [-1], "value": [0.1]}
+
+
 @pytest.mark.parametrize(("artifact", "message"), [
     ({"format": "other"}, "not a fraud-forest/1 model artifact"),
-    ({"format": FORMAT, "features": ["amount"]}, "retrain it"),
+    ({"format": FORMAT, "features": ["amount", "amountInDollars"]},
+     r"^the artifact reads features this code does not compute \(amountInDollars; "
+     r"common.features.FEATURE_NAMES\): retrain it$"),
+    ({"format": FORMAT, "features": ["hour", "hour"]}, "not a list of distinct names"),
     ({"format": FORMAT, "features": list(FEATURE_NAMES), "modelVersion": "v",
-      "labelDelayDays": 7, "trees": [{"feature": [0], "threshold": [], "left": [-1],
-                                      "right": [-1], "value": [0.1]}]}, "differ in length"),
+      "labelDelayDays": 7, "trees": [{**_TREE, "threshold": []}]}, "differ in length"),
+    ({"format": FORMAT, "features": ["hour"], "modelVersion": "v", "labelDelayDays": 7,
+      "trees": [{**_TREE, "feature": [1]}]}, "a node's feature is not one of its features"),
 ])
 def test_a_bad_artifact_is_refused_with_a_clear_error(artifact, message):
     with pytest.raises(ModelError, match=message):
@@ -205,3 +227,4 @@ def test_the_batchs_earlier_transactions_count_in_their_days_in_the_reference_cu
     [yesterday] = with_transactions([], merchant, [transaction(1, timestamp=T0 - DAY_MS)],
                                     DEFAULT_RATES)
     assert (yesterday.day, yesterday.transactions) == ("2024-04-30", 1)
+
