@@ -11,7 +11,7 @@ import pytest
 from common.entity_days import EntityDay, account_entity, merchant_entity, with_transactions
 from common.exchange_rates import DEFAULT_RATES
 from common.features import FEATURE_NAMES, feature_vector
-from common.model import FORMAT, ModelError, forest_from_dict
+from common.model import FORMAT, ModelError, forest_from_dict, load_forest
 from common.rules import RuleConfig, evaluate, rule_config
 from common.scoring import MODEL, ModelInput, score
 from common.transaction import to_item
@@ -19,6 +19,7 @@ from common.transaction import to_item
 from shared.outputs import DataOutputs
 from tests.functions.aws_calls import AwsCalls
 from tests.functions.pipeline import DAY, T0, analyse, store, stored, transaction
+from tests.harness.model_artifact import SHIPPED
 
 RISK = FEATURE_NAMES.index("merchantRisk30d")
 DAY_MS = 86_400_000
@@ -228,3 +229,32 @@ def test_the_batchs_earlier_transactions_count_in_their_days_in_the_reference_cu
                                     DEFAULT_RATES)
     assert (yesterday.day, yesterday.transactions) == ("2024-04-30", 1)
 
+
+def _established(amount: str):
+    """The shipped model's verdict on a purchase of ``amount`` by an established customer
+    (20 earlier days of 2 x €200) at a merchant of €200 purchases, labelled genuine."""
+    spent = transaction(1, amount=amount)
+    history = [transaction(100 + 2 * days_ago + second, amount="200.00",
+                           timestamp=T0 - days_ago * DAY_MS - second * 3_600_000)
+               for days_ago in range(1, 21) for second in (0, 1)]
+    account_days = [_day(account_entity("acc-0001"), days_ago, transactions=2,
+                         amount_sum=Decimal(400)) for days_ago in range(1, 21)]
+    merchant_days = [_day(merchant_entity("m-1"), days_ago, transactions=10,
+                          amount_sum=Decimal(2000),
+                          labelled_genuine=10 if days_ago >= 7 else 0)
+                     for days_ago in range(0, 38)]
+    forest = load_forest(SHIPPED)
+    verdict = score(spent, history, RuleConfig(),
+                    model=ModelInput(forest, account_days, merchant_days))
+    assert verdict.model_version == forest.version
+    return verdict, sum(reason.weight for reason in verdict.reasons if reason.code == MODEL)
+
+
+def test_the_shipped_model_reads_amounts_only_relative_to_the_customers_and_merchants_own():
+    # Absolute amounts would let it learn the benchmark's "over 220 is fraud" cliff and flag
+    # every larger purchase of an established customer; absolute thresholds are HIGH_AMOUNT's.
+    ordinary, weight = _established("230.00")
+    assert ordinary.status == "CLEAR"
+    assert weight < 20, ordinary.reasons
+    _unusual, unusual_weight = _established("1000.00")  # 5 x the customer's mean
+    assert unusual_weight >= 50
