@@ -12,7 +12,10 @@ GOAL = (0.87, 0.69, 0.30)  # AUC ROC, average precision, card precision@100 (iss
 # (scorer, AUC ROC, average precision, card precision@100)
 MEASURED = (
     ("rules only (defaults)", 0.534, 0.065, 0.043),
-    ("rules + entity rules + model (forest-7a55d0191328)", 0.878, 0.736, 0.306),
+    ("rules + entity rules + model (forest-e12d26304b30, amounts relative)", 0.876, 0.703, 0.296),
+    # not shipped: it read absolute amounts and learnt the simulator's "over 220 is fraud"
+    ("rules + entity rules + raw-amount model (forest-7a55d0191328, not shipped)",
+     0.878, 0.736, 0.306),
 )
 HANDBOOK = (
     ("Handbook: logistic regression", 0.871, 0.606, 0.291),
