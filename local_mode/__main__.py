@@ -2,6 +2,7 @@
 ``make report`` run (from the repository root)."""
 
 import argparse
+import faulthandler
 import signal
 import sys
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ def serve(args: argparse.Namespace) -> int:
     stack = LocalStack(options, on_message=show,
                        on_fatal=lambda text: console.print(f"error: {text}"))
     signal.signal(signal.SIGTERM, _interrupt)
+    faulthandler.register(signal.SIGUSR1)  # every thread's stack, for a stop that hangs
     status: StatusLine | None = None
     try:
         stack.start()

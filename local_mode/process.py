@@ -5,6 +5,7 @@ stopped by its PID with SIGTERM (as Ctrl-C stops ``make local``), and checked af
 emulator it started must be gone too.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from shared.api_document import REPO_ROOT
 
 START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 30
+DUMP_SECONDS = 2  # for the thread dump SIGUSR1 asks of a local mode that does not stop
 
 
 class LocalModeError(RuntimeError):
@@ -105,10 +107,13 @@ class LocalModeProcess:
         try:
             self.process.wait(STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # its threads' stacks, into its log
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(DUMP_SECONDS)
             self.process.kill()
             self.process.wait()
             raise LocalModeError(f"the local mode did not stop within {STOP_TIMEOUT_SECONDS} s:"
-                                 f"\n{self.output()}") from None
+                                 f"\n{self.output(lines=200)}") from None
         emulator_pid = self.state.get("emulatorPid")
         if emulator_pid and process_alive(emulator_pid):
             os.kill(emulator_pid, signal.SIGKILL)
