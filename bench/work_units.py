@@ -135,6 +135,18 @@ def _store(platform: EmulatedPlatform, items: list[dict[str, Any]]) -> None:
             {"PutRequest": {"Item": to_item(item)}} for item in items[start:start + 25]]})
 
 
+def _stored_batches(platform: EmulatedPlatform, items_of_run: Callable[[int], list[dict[str, Any]]],
+                    first_run: int, first_sequence: int,
+                    batches: list[list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """The stream events of run ``first_run``'s batch and the next ones, each batch stored in
+    the table first (detect-fraud reads it back) and kept in ``batches``."""
+    for run in itertools.count(first_run):
+        items = items_of_run(run)
+        _store(platform, items)
+        batches.append(items)
+        yield stream_event(items, first_sequence=first_sequence + run * 1_000)
+
+
 def _stored(platform: EmulatedPlatform, item: dict[str, Any]) -> dict[str, Any]:
     """The item as the table holds it now, in DynamoDB's typed JSON."""
     return platform.client("dynamodb").get_item(
@@ -210,20 +222,15 @@ def call_count_units(platform: EmulatedPlatform, runs: int) -> list[Unit]:
         with_model(platform, model)
         batches: list[list[dict[str, Any]]] = []
 
-        def call_count_batches(prefix: str = prefix, first_run: int = first_run,
-                               batches: list = batches) -> Iterator[dict[str, Any]]:
-            for run in itertools.count(first_run):
-                items = [transaction(f"{prefix}-{run:03d}-{n:03d}", f"acc-{n % CALLS_ACCOUNTS}",
-                                     "50000.00" if n % 9 == 0 else "12.00",
-                                     T0 + run * 10 * HOUR_MS + n * 30_000,
-                                     merchantId=f"merchant-{n % CALLS_MERCHANTS}")
-                         for n in range(BATCH)]
-                _store(platform, items)
-                batches.append(items)
-                yield stream_event(items, first_sequence=1_000_000 + run * 1_000)
+        def call_count_items(run: int, prefix: str = prefix) -> list[dict[str, Any]]:
+            return [transaction(f"{prefix}-{run:03d}-{n:03d}", f"acc-{n % CALLS_ACCOUNTS}",
+                                "50000.00" if n % 9 == 0 else "12.00",
+                                T0 + run * 10 * HOUR_MS + n * 30_000,
+                                merchantId=f"merchant-{n % CALLS_MERCHANTS}")
+                    for n in range(BATCH)]
 
-        metered, timings = _measure_unit(platform, "detect_fraud", call_count_batches(), runs,
-                                         1, _succeeded)
+        events = _stored_batches(platform, call_count_items, first_run, 1_000_000, batches)
+        metered, timings = _measure_unit(platform, "detect_fraud", events, runs, 1, _succeeded)
         suspicious = _suspicious(platform, batches[0])
         updates = _entity_day_updates(batches[0])
         if model == MODEL_OFF:
@@ -296,20 +303,15 @@ def cost_units(platform: EmulatedPlatform, runs: int, pending_item: dict[str, An
         with_model(platform, model)
         cost_batches: list[list[dict[str, Any]]] = []
 
-        def cost_batch_events(first_run: int = first_run,
-                              cost_batches: list = cost_batches) -> Iterator[dict[str, Any]]:
-            for run in itertools.count(first_run):
-                items = [transaction(f"cost-{run:03d}-{n:03d}", account,
-                                     "25000.00" if n < COST_SUSPICIOUS else "55.00",
-                                     T0 + (run + 1) * HOUR_MS // 2 + n * 1_000,
-                                     merchantId=merchants[n])
-                         for n, account in enumerate(accounts)]
-                _store(platform, items)
-                cost_batches.append(items)
-                yield stream_event(items, first_sequence=5_000_000 + run * 1_000)
+        def cost_items(run: int) -> list[dict[str, Any]]:
+            return [transaction(f"cost-{run:03d}-{n:03d}", account,
+                                "25000.00" if n < COST_SUSPICIOUS else "55.00",
+                                T0 + (run + 1) * HOUR_MS // 2 + n * 1_000,
+                                merchantId=merchants[n])
+                    for n, account in enumerate(accounts)]
 
-        metered, timings = _measure_unit(platform, "detect_fraud", cost_batch_events(), runs,
-                                         1, _succeeded)
+        events = _stored_batches(platform, cost_items, first_run, 5_000_000, cost_batches)
+        metered, timings = _measure_unit(platform, "detect_fraud", events, runs, 1, _succeeded)
         suspicious = _suspicious(platform, cost_batches[0])
         reads = BATCH if model == MODEL_OFF else 3 * BATCH
         what = ("" if model == MODEL_OFF else
