@@ -36,6 +36,9 @@ class LambdaSpec:
     alert_claim_environment: tuple[str, ...] = ()
     # Environment variables told which model to serve (fraud:model; see model_variable).
     model_environment: tuple[str, ...] = ()
+    # Environment variables told whether a model is in force (true or false), not which: the
+    # artifact stays in detect-fraud's archive alone (archive_files reads model_environment).
+    model_in_force_environment: tuple[str, ...] = ()
 
     @property
     def handler(self) -> str:
@@ -102,6 +105,8 @@ GENERATE_REPORT = LambdaSpec(
     settings_environment=((env.RULE_OVERRIDES, "rule_overrides"),
                           (env.REFERENCE_CURRENCY, "reference_currency"),
                           (env.REPORT_ACCOUNT_IDS, "report_account_ids")),
+    # The model's and the entity rules' rows are among those rules only with a model in force.
+    model_in_force_environment=(env.MODEL_IN_FORCE,),
 )
 
 LAMBDAS: tuple[LambdaSpec, ...] = (PROCESS_TRANSACTION, DETECT_FRAUD, NOTIFY_TEAM, GENERATE_REPORT)
@@ -181,13 +186,15 @@ def runtime_environment(spec: LambdaSpec, settings: "Settings",
                         packaged: bool = True) -> dict[str, str]:
     """What a function's environment holds besides its data-layer settings: Powertools' own,
     the configuration values the function reads (its ``settings_environment``), the model it
-    serves (from its archive when ``packaged``), and how long notify-team's claims hold (from
-    how long the alerts queue hides a received message)."""
+    serves (from its archive when ``packaged``) or whether one is in force, and how long
+    notify-team's claims hold (from how long the alerts queue hides a received message)."""
     return {"POWERTOOLS_SERVICE_NAME": spec.id, "POWERTOOLS_LOG_LEVEL": "INFO",
             **{variable: getattr(settings, attribute)
                for variable, attribute in spec.settings_environment},
             **{variable: model_variable(settings, packaged)
                for variable in spec.model_environment},
+            **dict.fromkeys(spec.model_in_force_environment,
+                            "true" if settings.model_in_force else "false"),
             **alert_claim_environment(spec, alerts_hidden_seconds)}
 
 

@@ -94,6 +94,12 @@ class Settings:
         return None if self.model in MODELS else Path(self.model)
 
     @property
+    def model_in_force(self) -> bool:
+        """Whether detect-fraud serves a model (its own or the default): ``fraud:model`` is not
+        ``none``."""
+        return self.model != "none"
+
+    @property
     def tags(self) -> dict[str, str]:
         """The tags every taggable resource carries."""
         return {"Environment": self.environment, "CostCenter": self.cost_center}

@@ -18,5 +18,6 @@ RULE_OVERRIDES = "RULE_OVERRIDES"  # JSON object of rule thresholds and weights
 REFERENCE_CURRENCY = "REFERENCE_CURRENCY"  # the currency amount thresholds are in
 EXCHANGE_RATES = "EXCHANGE_RATES"  # JSON object: units of each currency per reference unit
 MODEL = "MODEL"  # detect-fraud's model: "default", "none" or an own artifact (shared.lambdas)
+MODEL_IN_FORCE = "MODEL_IN_FORCE"  # generate-report: "true" when detect-fraud serves a model
 ALERT_CLAIM_SECONDS = "ALERT_CLAIM_SECONDS"  # how long notify-team's claim on an alert holds
 REPORT_ACCOUNT_IDS = "REPORT_ACCOUNT_IDS"  # masked (unset) or full: the daily report's ids

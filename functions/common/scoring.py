@@ -134,11 +134,17 @@ def _model_reason(forest: Forest, vector: list[Decimal | int],
                   f"{prediction.probability:.2f}; {moved}")
 
 
-def reason_table(config: RuleConfig, reference_currency: str) -> list[tuple[str, str, int | None]]:
+def reason_table(config: RuleConfig, reference_currency: str,
+                 model_in_force: bool) -> list[tuple[str, str, int | None]]:
     """:func:`common.rules.rule_table` and the model's row, in words, for the daily report; the
-    model's weight is its probability's (``None``)."""
+    model's weight is its probability's (``None``). Without a model in force (``fraud:model``
+    ``none``) only the five rules of :data:`RULE_CODES` can fire: the entity rules run only as
+    the model judges."""
+    rules = rule_table(config, reference_currency)
+    if not model_in_force:
+        return [row for row in rules if row[0] in RULE_CODES]
     model = (f"with a model, once it judges (the account has ≥ {config.model_min_history} "
              "transactions on earlier days, or the merchant has labels): its fraud probability "
              f"times 100, rounded, from {config.model_min_weight}; rules weighing under "
              f"{config.suspicious_score} are then left to it")
-    return [*rule_table(config, reference_currency), (MODEL, model, None)]
+    return [*rules, (MODEL, model, None)]

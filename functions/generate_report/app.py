@@ -42,6 +42,13 @@ REFERENCE_CURRENCY = os.environ.get(env.REFERENCE_CURRENCY) or DEFAULT_REFERENCE
 if not is_currency(REFERENCE_CURRENCY):
     raise ValueError(f"{env.REFERENCE_CURRENCY} must be an ISO 4217 code such as EUR, "
                      f"not {REFERENCE_CURRENCY!r}")
+# Whether detect-fraud serves a model (fraud:model is not none): only then can the entity rules
+# and the model's reason fire. Unset, as detect-fraud's MODEL: rules only.
+_MODEL_IN_FORCE = os.environ.get(env.MODEL_IN_FORCE) or "false"
+if _MODEL_IN_FORCE not in ("true", "false"):
+    raise ValueError(f"{env.MODEL_IN_FORCE} must be true or false (whether fraud:model is not "
+                     f"none), not {_MODEL_IN_FORCE!r}")
+MODEL_IN_FORCE = _MODEL_IN_FORCE == "true"
 ACCOUNT_IDS = os.environ.get(env.REPORT_ACCOUNT_IDS) or MASKED
 if ACCOUNT_IDS not in REPORT_ACCOUNT_IDS:
     raise ValueError(f"{env.REPORT_ACCOUNT_IDS} must be one of {', '.join(REPORT_ACCOUNT_IDS)}, "
@@ -88,8 +95,8 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     labelled_fraud_items = _query_day(BY_LABELLED_FRAUD_DAY_INDEX, LABELLED_FRAUD_DAY.name, day)
     generated_at = iso_now()
     report = build_report(day, stats_items, flagged_items, labelled_fraud_items, rules=RULES,
-                          reference_currency=REFERENCE_CURRENCY, account_ids=ACCOUNT_IDS,
-                          generated_at=generated_at)
+                          model_in_force=MODEL_IN_FORCE, reference_currency=REFERENCE_CURRENCY,
+                          account_ids=ACCOUNT_IDS, generated_at=generated_at)
     json_key, html_key = report_keys(day)
     _put(json_key, json_codec.dumps(report), "application/json", generated_at)
     _put(html_key, render_html(report), "text/html; charset=utf-8", generated_at)

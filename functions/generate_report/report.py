@@ -113,13 +113,15 @@ def _row(item: Mapping[str, Any], shown: Callable[[str], str]) -> dict[str, Any]
 def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
                  flagged_items: Iterable[Mapping[str, Any]],
                  labelled_fraud_items: Iterable[Mapping[str, Any]], *, rules: RuleConfig,
-                 reference_currency: str, account_ids: str, generated_at: str) -> dict[str, Any]:
+                 model_in_force: bool, reference_currency: str, account_ids: str,
+                 generated_at: str) -> dict[str, Any]:
     """The report of ``day`` from its stats items, its ``byFlaggedDay`` index entries and its
     ``byLabelledFraudDay`` ones (the flagged among those are already in alert quality; the
     CLEAR ones are the frauds the rules missed; PENDING ones still await their verdict).
 
     ``rules`` are the rules in force as the report is generated, their amounts in
-    ``reference_currency`` (``fraud:referenceCurrency``); ``account_ids`` is
+    ``reference_currency`` (``fraud:referenceCurrency``), with the entity rules and the model's
+    row when ``model_in_force`` (``fraud:model`` is not ``none``); ``account_ids`` is
     ``fraud:reportAccountIds`` (``masked``, or ``full`` for the risk team's copy).
     """
     totals = DayTotals.from_items(stats_items)
@@ -132,6 +134,7 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
     labelled_frauds = list(labelled_fraud_items)
     missed = sorted((item for item in labelled_frauds if item.get(FRAUD_STATUS) == CLEAR),
                     key=lambda item: (int(item["timestamp"]), item["transactionId"]))
+    rules_in_force = reason_table(rules, reference_currency, model_in_force)
     flagged_amounts: Counter[str] = Counter()
     for item in flagged:
         flagged_amounts[item["currency"]] += item["amount"]
@@ -151,7 +154,7 @@ def build_report(day: str, stats_items: Iterable[Mapping[str, Any]],
         "rules": [{"code": code, "firesWhen": condition, "weight": weight,
                    "hitsAmongFlagged": hits_among_flagged[code],
                    "hitsAmongAll": totals.rules.get(code, 0)}
-                  for code, condition, weight in reason_table(rules, reference_currency)],
+                  for code, condition, weight in rules_in_force],
         "ruleConfig": as_overrides(rules),
         "hourly": [{"hour": hour, "transactions": count, "flagged": flagged_count}
                    for hour, (count, flagged_count) in enumerate(totals.hourly)],

@@ -10,16 +10,23 @@ from decimal import Decimal
 import pytest
 from common import json_codec
 from common.clock import iso
-from common.environment import REFERENCE_CURRENCY, REPORT_ACCOUNT_IDS, RULE_OVERRIDES
+from common.environment import (
+    MODEL_IN_FORCE,
+    REFERENCE_CURRENCY,
+    REPORT_ACCOUNT_IDS,
+    RULE_OVERRIDES,
+)
 from common.privacy import mask_account
-from common.rules import RuleConfig, as_overrides
-from common.scoring import REASON_CODES
+from common.rules import ENTITY_RULE_CODES, RULE_CODES, RuleConfig, as_overrides
+from common.scoring import MODEL
 from common.stats import StatsDelta, shard_for, stats_key, update_action
 from common.transaction import to_item
 from generate_report.html import axis_ticks, render_html
 from generate_report.report import InvalidReportRequest, build_report, report_day, report_keys
 
+from shared.lambdas import GENERATE_REPORT, runtime_environment
 from shared.outputs import DataOutputs
+from shared.settings import parse_settings
 from tests.functions.aws_calls import AwsCalls
 from tests.functions.conftest import empty_data_layer, handler, lambda_context, started_with
 from tests.functions.events import api_event
@@ -99,7 +106,7 @@ def expected_report(items, labels):
         "rate": (Decimal(100 * len(flagged)) / len(items)).quantize(Decimal("0.01")),
         "amounts": dict(amounts), "flagged_amounts": dict(flagged_amounts),
         "rules": {code: (flagged_hits[code], hits[code])
-                  for code in REASON_CODES},
+                  for code in RULE_CODES},
         "hourly": [[hourly[h], flagged_hourly[h]] for h in range(24)],
         "flagged_ids": [i["transactionId"] for i in flagged],
         "scores": [score(i) for i in flagged],
@@ -253,28 +260,65 @@ def test_flagged_transactions_come_highest_score_first(generated):
     assert [t["score"] for t in flagged] == expected["scores"] == [85] * 3 + [60] * 6
 
 
+FIVE_RULES = [
+    ("HIGH_AMOUNT", "amount ≥ 10000 EUR", 60),
+    ("VELOCITY", "5th or later transaction of the account within 60 s", 60),
+    ("GEO_JUMP", "previous transaction in another country less than 3600 s earlier", 60),
+    ("AMOUNT_SPIKE", "amount ≥ 5 times the mean of the last 20 (given ≥ 3 earlier)", 30),
+    ("HIGH_RISK_MCC", "merchant category 7995, 6051, 4829, 5967", 25)]
+WITH_A_MODEL = [
+    ("MERCHANT_RISK", "with a model: the merchant's labelled fraud rate ≥ 0.1 over the 30 "
+                      "days before the label delay (given ≥ 20 transactions)", 0),
+    ("SPEND_DEVIATION", "with a model: amount ≥ 3 times the account's mean over 30 days "
+                        "(given ≥ 20 earlier)", 0),
+    ("MODEL", "with a model, once it judges (the account has ≥ 5 transactions on earlier "
+              "days, or the merchant has labels): its fraud probability times 100, rounded, "
+              "from 1; rules weighing under 50 are then left to it", None)]
+
+
+def html_rule_codes(html):
+    """The codes of the HTML report's rules in force, in their order."""
+    section = html[html.index('<h2 id="rules">'):html.index('<h2 id="accounts">')]
+    return re.findall(r'<tr><td class="keep">([A-Z_]+)</td>', section)
+
+
 def test_the_report_states_when_it_was_made_and_the_rules_in_force(generated):
+    """detect-fraud ran without a model (MODEL unset: none), and so did the report."""
     report = json_codec.loads(generated.objects["jsonKey"]["Body"])
     assert report["generatedAt"] == generated.put_requests[-1]["Metadata"]["generated-at"]
     assert report["ruleConfig"] == as_overrides(RuleConfig())
     assert report["suspiciousScore"] == 50
-    assert [(r["code"], r["firesWhen"], r["weight"]) for r in report["rules"]] == [
-        ("HIGH_AMOUNT", "amount ≥ 10000 EUR", 60),
-        ("VELOCITY", "5th or later transaction of the account within 60 s", 60),
-        ("GEO_JUMP", "previous transaction in another country less than 3600 s earlier", 60),
-        ("AMOUNT_SPIKE", "amount ≥ 5 times the mean of the last 20 (given ≥ 3 earlier)", 30),
-        ("HIGH_RISK_MCC", "merchant category 7995, 6051, 4829, 5967", 25),
-        ("MERCHANT_RISK", "with a model: the merchant's labelled fraud rate ≥ 0.1 over the 30 "
-                          "days before the label delay (given ≥ 20 transactions)", 0),
-        ("SPEND_DEVIATION", "with a model: amount ≥ 3 times the account's mean over 30 days "
-                            "(given ≥ 20 earlier)", 0),
-        ("MODEL", "with a model, once it judges (the account has ≥ 5 transactions on earlier "
-                  "days, or the merchant has labels): its fraud probability times 100, rounded, "
-                  "from 1; rules weighing under 50 are then left to it", None)]
+    assert [(r["code"], r["firesWhen"], r["weight"]) for r in report["rules"]] == FIVE_RULES
     html = generated.objects["htmlKey"]["Body"].decode()
     assert f"Generated {report['generatedAt']}" in html
     assert "amount ≥ 10000 EUR" in html
-    assert '<td class="number keep">its probability</td>' in html
+    assert html_rule_codes(html) == list(RULE_CODES)
+
+
+@pytest.mark.parametrize(("model", "rules"), [("none", FIVE_RULES),
+                                              ("default", FIVE_RULES + WITH_A_MODEL)])
+def test_the_rules_in_force_have_the_model_s_rows_only_with_a_model(
+        report_app, monkeypatch, context, session, outputs, model, rules):
+    """fraud:model none: only the five rules can fire, so the report lists no entity rule and
+    no MODEL row; with a model it lists them, the model weighing its probability."""
+    settings = parse_settings({"model": model}, stack="dev")
+    with started_with(report_app, monkeypatch,
+                      runtime_environment(GENERATE_REPORT, settings)) as app:
+        summary = generate(app, context, "2024-02-29")
+    report = json_codec.loads(read(session, outputs, summary["jsonKey"])["Body"].read())
+    html = read(session, outputs, summary["htmlKey"])["Body"].read().decode()
+    assert [(r["code"], r["firesWhen"], r["weight"]) for r in report["rules"]] == rules
+    assert html_rule_codes(html) == [code for code, _, _ in rules]
+    with_model = model != "none"
+    assert ({*ENTITY_RULE_CODES, MODEL} <= {r["code"] for r in report["rules"]}) is with_model
+    assert ('<td class="number keep">its probability</td>' in html) is with_model
+
+
+def test_a_bad_model_in_force_stops_the_function_at_start(report_app, monkeypatch):
+    refused = pytest.raises(ValueError, match="MODEL_IN_FORCE must be true or false "
+                                              r"\(whether fraud:model is not none\), not 'yes'")
+    with refused, started_with(report_app, monkeypatch, {MODEL_IN_FORCE: "yes"}):
+        pass
 
 
 def test_account_ids_are_masked_in_both_reports_by_default(generated):
@@ -481,7 +525,7 @@ def test_a_labelled_fraud_still_awaiting_its_verdict_is_neither_missed_nor_caugh
                "merchantCategory": "5411", "country": "DE", "fraudStatus": "PENDING"}
     clear = pending | {"transactionId": "t-2", "fraudStatus": "CLEAR", "fraudScore": 0}
     report = build_report(DAY, [], [], [pending, clear], rules=RuleConfig(),
-                          reference_currency="EUR", account_ids="masked",
+                          model_in_force=False, reference_currency="EUR", account_ids="masked",
                           generated_at="2024-05-02T01:00:00.000Z")
     assert (report["missedFrauds"]["count"], report["missedFrauds"]["awaitingVerdict"]) == (1, 1)
     assert [row["transactionId"] for row in report["missedFrauds"]["transactions"]] == ["t-2"]

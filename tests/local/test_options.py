@@ -70,7 +70,23 @@ def test_the_local_mode_serves_an_own_artifact_from_where_it_is(tmp_path):
         assert function.environment[env.MODEL] == str(SHIPPED)  # no archive: its own path
     finally:
         function.close()
+    report = local_function(lambdas.GENERATE_REPORT, settings, OUTPUTS, tmp_path)
+    try:  # told that a model is in force, not where it is
+        assert env.MODEL not in report.environment
+        assert report.environment[env.MODEL_IN_FORCE] == "true"
+    finally:
+        report.close()
     with pytest.raises(ConfigError) as error:
         load_settings({"fraud:model": "ours.json"})
     assert "fraud:model = 'ours.json' is invalid: expected default or none or the path of a " \
            "model artifact" in str(error.value)
+
+
+@pytest.mark.parametrize(("model", "in_force"), [("none", "false"), ("default", "true")])
+def test_the_local_report_knows_whether_a_model_is_in_force(tmp_path, model, in_force):
+    function = local_function(lambdas.GENERATE_REPORT, load_settings({"fraud:model": model}),
+                              OUTPUTS, tmp_path)
+    try:
+        assert function.environment[env.MODEL_IN_FORCE] == in_force
+    finally:
+        function.close()

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 import pytest
+from common.scoring import REASON_CODES
 from common.transaction import FRAUD_REASONS, FRAUD_STATUS, NOTIFIED_AT, PENDING, SUSPICIOUS
 
 from local_mode.__main__ import main as local_mode_main
@@ -92,6 +93,8 @@ def test_make_report_writes_the_days_report_from_the_aggregates(local, workload)
     totals = local.day_totals(day)
     assert report["totals"]["transactions"] == totals.transactions
     assert report["totals"]["flagged"] == totals.flagged
+    # The stacks' default fraud:model serves a model: the entity rules and MODEL can fire.
+    assert [rule["code"] for rule in report["rules"]] == list(REASON_CODES)
     flagged_today = {i for i, item in workload.stored.items()
                      if item[FRAUD_STATUS] == SUSPICIOUS and item.get("flaggedDay") == day}
     assert flagged_today <= {entry["transactionId"] for entry in report["flaggedTransactions"]}

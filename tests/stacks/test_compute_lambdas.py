@@ -450,15 +450,24 @@ def test_an_unreadable_model_artifact_stops_the_deployment_naming_fraud_model():
 
 
 def test_an_own_model_artifact_travels_in_detect_fraud_s_package_alone(tmp_path):
+    """detect-fraud is told which model to serve; generate-report only whether one is in
+    force (it prints the rules that can fire), and its package stays the same."""
     ours = own_artifact(tmp_path)
     upstream = run_chain(DEFAULT).upstream_of(COMPUTE)
-    runs = [run_layer(COMPUTE, config=config, upstream=upstream)
-            for config in ({"fraud:model": "default"}, {"fraud:model": str(ours)})]
-    shipped, own = ({r.inputs["name"]: r.inputs for r in run.of_type(FUNCTION)} for run in runs)
+    runs = [run_layer(COMPUTE, config={"fraud:model": model}, upstream=upstream)
+            for model in ("none", "default", str(ours))]
+    none, shipped, own = ({r.inputs["name"]: r.inputs for r in run.of_type(FUNCTION)}
+                          for run in runs)
+    for functions, model, in_force in ((none, "none", "false"), (shipped, "default", "true"),
+                                       (own, OWN_MODEL, "true")):
+        for name, function in functions.items():
+            variables = function["environment"]["variables"]
+            detect = name == "lambda-detect-fraud-dev"
+            report = name == "lambda-generate-report-dev"
+            assert variables.get(env.MODEL) == (model if detect else None), name
+            assert variables.get(env.MODEL_IN_FORCE) == (in_force if report else None), name
     for name, function in own.items():
-        variables = function["environment"]["variables"]
         detect = name == "lambda-detect-fraud-dev"
-        assert variables.get(env.MODEL) == (OWN_MODEL if detect else None), name
         assert (function["sourceCodeHash"] != shipped[name]["sourceCodeHash"]) is detect, name
     settings = parse_settings({"model": str(ours)}, stack="dev")
     for spec in LAMBDAS:  # what the stack zips (code_archive.code_package)
