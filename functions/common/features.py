@@ -21,7 +21,12 @@ day as the features table holds them:
 - the merchant's *labelling day*, the day the label delay is crossing (``label_delay_days``
   ago, its labels partly in): the fraud share among its transactions labelled so far;
 - this amount over the merchant's mean amount over the last 1, 7 and 30 days (this
-  transaction included), as the account's.
+  transaction included), as the account's;
+- the account's *baseline*: its mean amount over the delayed 30 days (as the risk's), and
+  this amount and its 7-day mean over it (0 without a baseline). A stolen card's inflated
+  amounts lift its recent means too (the benchmark's third scenario multiplies a third of
+  them by 5 for 14 days), so this amount over them understates the change; the delayed days
+  hold the customer's spending before any fraud whose label has not yet arrived.
 
 Amounts are in the reference currency (``common.exchange_rates``; as is for a currency the
 table lacks), as the entity days sum them, kept as ``Decimal`` (never a float: the model only
@@ -49,6 +54,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "merchantLastGenuineDaysAgo", "merchantFraudsSinceGenuine", "merchantFraudRunDaysAgo",
     "merchantRiskLabellingDay",
     *(f"merchantAmountOverMean{days}d" for days in WINDOWS_DAYS),
+    "accountAmountOverBaseline", "accountMean7dOverBaseline",
 )
 ABSOLUTE_AMOUNTS = ("amount", *(f"accountMeanAmount{days}d" for days in WINDOWS_DAYS))
 # What the model reads: amounts only relative to the account's and the merchant's own. An
@@ -57,6 +63,7 @@ ABSOLUTE_AMOUNTS = ("amount", *(f"accountMeanAmount{days}d" for days in WINDOWS_
 # the rules' (HIGH_AMOUNT, configurable). The entity rules read all of FEATURE_NAMES.
 MODEL_FEATURES: tuple[str, ...] = tuple(name for name in FEATURE_NAMES
                                         if name not in ABSOLUTE_AMOUNTS)
+_ACCOUNT_MEAN_7D = FEATURE_NAMES.index("accountMeanAmount7d")
 
 
 def days_needed(label_delay_days: int) -> int:
@@ -109,7 +116,17 @@ def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[Entity
     for window in WINDOWS_DAYS:
         _count, mean = _count_and_mean(merchant, window, amount)
         vector.append(amount / mean if mean else 0)
+    baseline = _baseline_mean(account, delayed[-1])
+    vector += [amount / baseline if baseline else 0,
+               vector[_ACCOUNT_MEAN_7D] / baseline if baseline else 0]
     return vector
+
+
+def _baseline_mean(account: dict[int, EntityDay], ages: range) -> Decimal:
+    """The account's mean amount over the delayed ``ages``; 0 without a transaction there."""
+    days = [account[age] for age in ages if age in account]
+    seen = sum(day.transactions for day in days)
+    return sum((day.amount_sum for day in days), Decimal(0)) / seen if seen else Decimal(0)
 
 
 def _count_and_mean(entity: dict[int, EntityDay], window: int,

@@ -66,6 +66,26 @@ def test_features_count_the_windows_and_the_risk_only_once_labels_are_in():
     assert features["accountLabelledFrauds1d"] == 0.0
 
 
+def test_the_accounts_baseline_is_its_mean_over_the_delayed_days():
+    account = account_entity("acc-0001")
+    account_days = [_day(account, 0, transactions=1, amount_sum=Decimal(10)),
+                    _day(account, 3, transactions=2, amount_sum=Decimal(20)),
+                    _day(account, 7, transactions=5, amount_sum=Decimal(500)),  # labelling day
+                    _day(account, 9, transactions=1, amount_sum=Decimal(40)),
+                    _day(account, 20, transactions=1, amount_sum=Decimal(20)),
+                    _day(account, 40, transactions=1, amount_sum=Decimal(1000))]  # too old
+    features = dict(zip(FEATURE_NAMES, feature_vector(transaction(1, amount="30.00"),
+                                                      account_days, [], 7), strict=True))
+    assert features["accountMeanAmount7d"] == 15  # (30 + 10 + 20) / 4
+    # days 8 to 37: (40 + 20) / 2 = 30
+    assert (features["accountAmountOverBaseline"], features["accountMean7dOverBaseline"]) == (
+        1, Decimal("0.5"))
+    recent_only = dict(zip(FEATURE_NAMES, feature_vector(transaction(1), account_days[:3], [], 7),
+                           strict=True))
+    assert (recent_only["accountAmountOverBaseline"],
+            recent_only["accountMean7dOverBaseline"]) == (0, 0)
+
+
 def test_the_forest_scores_and_says_which_features_moved_it():
     prediction = _forest().predict([0.0] * RISK + [0.5] + [0.0] * (len(FEATURE_NAMES) - RISK - 1))
     assert prediction.probability == 0.9
