@@ -13,6 +13,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from common import environment as env
 from common import json_codec
 from common.entity_days import entities_of, label_counters, update_action
@@ -107,6 +108,13 @@ QUIET_FOREST = forest_from_dict({  # fraud probability 0 for all: the entity rul
     "trees": [{"feature": [0], "threshold": [0], "left": [-1], "right": [-1], "value": [0.0]}]})
 # Weights for the entity rules (0 by default): both paths must add them alike.
 WEIGHED = rule_config({"merchantRiskWeight": 40, "spendDeviationWeight": 30})
+# Half a fraud above 4 times the account's baseline (its mean over the delayed 30 days): both
+# paths must build it alike from their own entity days.
+BASELINE_FOREST = forest_from_dict({
+    "format": FORMAT, "modelVersion": "forest-baseline", "labelDelayDays": 7,
+    "features": ["accountAmountOverBaseline"],
+    "trees": [{"feature": [0, 0, 0], "threshold": [4, 0, 0], "left": [1, -1, -1],
+               "right": [2, -1, -1], "value": [0.0, 0.0, 0.5]}]})
 EARLY = T0 - 11 * DAY_MS  # 2018-07-28: its labels are in 7 days later, within the 30-day window
 
 
@@ -125,10 +133,14 @@ def _entity_stream():
     return sorted(rows, key=lambda r: (r["timestamp"], r["transactionId"]))
 
 
+@pytest.mark.parametrize(("forest", "rules", "spend_codes", "spend_score"), [
+    (QUIET_FOREST, WEIGHED, list(ENTITY_RULE_CODES), 70),
+    (BASELINE_FOREST, RuleConfig(), [*ENTITY_RULE_CODES, MODEL], 50)])  # 90.00 over 20.00
 def test_with_a_model_both_paths_read_the_same_entity_days_and_fire_the_entity_rules(
-        detect_app, context, session, outputs, monkeypatch, tmp_path):
-    monkeypatch.setattr(detect_app, "FOREST", QUIET_FOREST)
-    monkeypatch.setattr(detect_app, "RULES", WEIGHED)
+        detect_app, context, session, outputs, monkeypatch, tmp_path, forest, rules,
+        spend_codes, spend_score):
+    monkeypatch.setattr(detect_app, "FOREST", forest)
+    monkeypatch.setattr(detect_app, "RULES", rules)
     rows = _entity_stream()
     items = {r["transactionId"]: {**{name: value for name, value in r.items() if name != "fraud"},
                                   "amount": canonical_amount(Decimal(r["amount"])),
@@ -148,9 +160,9 @@ def test_with_a_model_both_paths_read_the_same_entity_days_and_fire_the_entity_r
     assert analyse(detect_app, context, window, first_sequence=500) == []
     live = stored(session, outputs)
 
-    scorer = ModelVerdicts(WEIGHED, QUIET_FOREST)
+    scorer = ModelVerdicts(rules, forest)
     dataset = read_dataset(write_rows(tmp_path / "stream.csv", rows))
-    replay(dataset, WEIGHED, Window(date(2018, 8, 8), date(2018, 8, 8)), 7, scorer=scorer)
+    replay(dataset, rules, Window(date(2018, 8, 8), date(2018, 8, 8)), 7, scorer=scorer)
 
     assert set(scorer.by_id) == {item["transactionId"] for item in window}
     for transaction_id, verdict in scorer.by_id.items():
@@ -159,8 +171,8 @@ def test_with_a_model_both_paths_read_the_same_entity_days_and_fire_the_entity_r
             verdict.score, verdict.status, verdict.codes), transaction_id
         assert item["fraudReasonDetails"] == [reason.as_dict() for reason in verdict.reasons]
     assert {transaction_id: verdict.codes for transaction_id, verdict in scorer.by_id.items()} == {
-        "tx-00200": list(ENTITY_RULE_CODES), "tx-00201": ["MERCHANT_RISK"], "tx-00202": []}
-    assert live["tx-00200"]["fraudScore"] == 70
+        "tx-00200": spend_codes, "tx-00201": ["MERCHANT_RISK"], "tx-00202": []}
+    assert live["tx-00200"]["fraudScore"] == spend_score
 
 
 DEFAULT_MODEL = "default"  # fraud:model, said explicitly: the stacks' default may change
