@@ -12,7 +12,7 @@ GOAL = (0.87, 0.69, 0.30)  # AUC ROC, average precision, card precision@100 (iss
 # (scorer, AUC ROC, average precision, card precision@100)
 MEASURED = (
     ("rules only (defaults)", 0.534, 0.065, 0.043),
-    ("rules + entity rules + model (forest-e12d26304b30, amounts relative)", 0.876, 0.703, 0.296),
+    ("rules + entity rules + model (forest-534a3f9549e4, amounts relative)", 0.875, 0.710, 0.296),
     # not shipped: it read absolute amounts and learnt the simulator's "over 220 is fraud"
     ("rules + entity rules + raw-amount model (forest-7a55d0191328, not shipped)",
      0.878, 0.736, 0.306),
