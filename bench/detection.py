@@ -16,6 +16,9 @@ MEASURED = (
     # not shipped: it read absolute amounts and learnt the simulator's "over 220 is fraud"
     ("rules + entity rules + raw-amount model (forest-7a55d0191328, not shipped)",
      0.878, 0.736, 0.306),
+    # `make backtest-weeks`: the 5 later weeks, each with a model retrained on its own week
+    ("rules + entity rules + model, out of sample (median of 5 later weeks, retrained)",
+     0.858, 0.664, 0.303),
 )
 HANDBOOK = (
     ("Handbook: logistic regression", 0.871, 0.606, 0.291),

@@ -389,8 +389,9 @@ def _detection() -> str:
         "## 6. Detection quality (the backtest)", "",
         "`make backtest`, with and without the shipped model, on the default benchmark "
         "(the Handbook's protocol: a training week, a week of label delay, the test week "
-        "2018-08-08 to 14; cards known compromised left out). Not measured by `make bench` "
-        "(minutes a run): copied from those runs into `bench/detection.py`.", "",
+        "2018-08-08 to 14; cards known compromised left out), and `make backtest-weeks` for "
+        "the out-of-sample row. Not measured by `make bench` (minutes a run): copied from "
+        "those runs into `bench/detection.py`.", "",
         table(["scorer", "AUC ROC", "average precision", "card precision@100"], rows), "",
         "What the model costs to serve (its entity-day queries, its cold start) is measured "
         "in sections 2, 3 and 5."])
