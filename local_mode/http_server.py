@@ -267,7 +267,11 @@ class _Connection:
             wait = (self.limits.idle_timeout if self._deadline is None
                     else self._deadline - loop.time())
             try:
-                data = await asyncio.wait_for(self.reader.read(READ_SIZE), max(wait, 0))
+                # Not asyncio.wait_for: on Python 3.11 it can swallow the server's cancellation
+                # when data arrives in the same loop tick (cpython#86296), keeping a connection
+                # alive through the stop; asyncio.timeout passes a cancellation on.
+                async with asyncio.timeout(max(wait, 0)):
+                    data = await self.reader.read(READ_SIZE)
             except TimeoutError:
                 raise _Gone from None
             if self._deadline is None and data:
