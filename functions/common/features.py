@@ -63,7 +63,6 @@ ABSOLUTE_AMOUNTS = ("amount", *(f"accountMeanAmount{days}d" for days in WINDOWS_
 # the rules' (HIGH_AMOUNT, configurable). The entity rules read all of FEATURE_NAMES.
 MODEL_FEATURES: tuple[str, ...] = tuple(name for name in FEATURE_NAMES
                                         if name not in ABSOLUTE_AMOUNTS)
-_ACCOUNT_MEAN_7D = FEATURE_NAMES.index("accountMeanAmount7d")
 
 
 def days_needed(label_delay_days: int) -> int:
@@ -96,11 +95,13 @@ def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[Entity
     vector: list[Decimal | int] = [amount, moment.hour + Decimal(moment.minute) / 60,
                                    int(moment.hour < NIGHT_BEFORE_HOUR),
                                    int(moment.weekday() >= 5)]
+    account_means: dict[int, Decimal] = {}
     for window in WINDOWS_DAYS:
         count, mean = _count_and_mean(account, window, amount)
+        account_means[window] = mean
         vector += [count, mean, amount / mean if mean else 0]
-    vector += [1 + sum(merchant[age].transactions for age in range(window)
-                       if age in merchant) for window in WINDOWS_DAYS]
+    merchant_windows = [_count_and_mean(merchant, window, amount) for window in WINDOWS_DAYS]
+    vector += [count for count, _mean in merchant_windows]
     delayed = [range(label_delay_days + 1, label_delay_days + 1 + window)
                for window in WINDOWS_DAYS]
     for ages in delayed:
@@ -113,12 +114,10 @@ def feature_vector(transaction: Mapping[str, Any], account_days: Iterable[Entity
     labelling = merchant.get(label_delay_days)
     labelled = labelling.labelled_fraud + labelling.labelled_genuine if labelling else 0
     vector.append(Decimal(labelling.labelled_fraud) / labelled if labelled else 0)
-    for window in WINDOWS_DAYS:
-        _count, mean = _count_and_mean(merchant, window, amount)
-        vector.append(amount / mean if mean else 0)
+    vector += [amount / mean if mean else 0 for _count, mean in merchant_windows]
     baseline = _baseline_mean(account, delayed[-1])
     vector += [amount / baseline if baseline else 0,
-               vector[_ACCOUNT_MEAN_7D] / baseline if baseline else 0]
+               account_means[7] / baseline if baseline else 0]
     return vector
 
 
